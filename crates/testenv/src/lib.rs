@@ -1,0 +1,226 @@
+//! A real Kubernetes control plane (etcd + kube-apiserver) on loopback, for hookwright's
+//! integration and end-to-end tests and for scripts (`hookwright-testenv` binary).
+//!
+//! The binaries come from `tools/build.sh` (built from the Go module proxy and cached under
+//! `~/.cache/hookwright/bin/`). Every child process is started with `PR_SET_PDEATHSIG=SIGKILL`
+//! from a thread that lives as long as the process, so when the test process dies, for any
+//! reason, the kernel kills etcd and kube-apiserver too.
+
+mod certs;
+mod paths;
+mod process;
+
+pub use paths::bin_dir;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ObjectMeta, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// Why the control plane could not be started or used.
+#[derive(Debug, thiserror::Error)]
+pub enum TestEnvError {
+    #[error("control-plane binary {0} not found; run tools/build.sh (or set HOOKWRIGHT_BIN_DIR)")]
+    BinaryMissing(PathBuf),
+    #[error("preparing the control-plane directory: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("generating certificates: {0}")]
+    Certs(#[from] rcgen::Error),
+    #[error("{what} did not become ready within {secs}s; last log lines:\n{log}")]
+    NotReady { what: &'static str, secs: u64, log: String },
+    #[error("{what} exited early ({status}); last log lines:\n{log}")]
+    Exited { what: &'static str, status: String, log: String },
+    #[error("building a client from the kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// A running etcd + kube-apiserver pair. Dropping it kills both and removes its directory.
+pub struct ControlPlane {
+    dir: tempfile::TempDir,
+    server: String,
+    admin_token: String,
+    ca_pem: String,
+    etcd: process::Guarded,
+    apiserver: process::Guarded,
+}
+
+impl ControlPlane {
+    /// Starts etcd and kube-apiserver on free loopback ports and waits for `/readyz`.
+    pub async fn start() -> Result<ControlPlane, TestEnvError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let bins = paths::bin_dir();
+        for b in ["etcd", "kube-apiserver"] {
+            if !bins.join(b).is_file() {
+                return Err(TestEnvError::BinaryMissing(bins.join(b)));
+            }
+        }
+        paths::sweep_stale_dirs();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}{}-", paths::DIR_PREFIX, std::process::id()))
+            .tempdir_in(paths::scratch_root())?;
+        let root = dir.path();
+        let pki = certs::write_pki(root)?;
+        let admin_token = certs::random_token();
+        std::fs::write(
+            root.join("tokens.csv"),
+            format!("{admin_token},hookwright-test-admin,hookwright-test-admin,system:masters\n"),
+        )?;
+
+        let (etcd_client, etcd_peer, api_port) = (process::free_port()?, process::free_port()?, process::free_port()?);
+        let etcd_url = format!("http://127.0.0.1:{etcd_client}");
+        let peer_url = format!("http://127.0.0.1:{etcd_peer}");
+        let etcd = process::spawn(
+            "etcd",
+            &bins.join("etcd"),
+            &[
+                "--name=testenv".into(),
+                format!("--data-dir={}", root.join("etcd").display()),
+                format!("--listen-client-urls={etcd_url}"),
+                format!("--advertise-client-urls={etcd_url}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=testenv={peer_url}"),
+                "--unsafe-no-fsync=true".into(),
+                "--log-level=warn".into(),
+            ],
+            &root.join("etcd.log"),
+        )?;
+        process::wait_for_port(&etcd, etcd_client, Duration::from_secs(30))?;
+
+        let apiserver = process::spawn(
+            "kube-apiserver",
+            &bins.join("kube-apiserver"),
+            &[
+                format!("--etcd-servers={etcd_url}"),
+                "--bind-address=127.0.0.1".into(),
+                "--advertise-address=127.0.0.1".into(),
+                format!("--secure-port={api_port}"),
+                format!("--cert-dir={}", root.join("apiserver-certs").display()),
+                format!("--tls-cert-file={}", pki.serving_cert.display()),
+                format!("--tls-private-key-file={}", pki.serving_key.display()),
+                format!("--token-auth-file={}", root.join("tokens.csv").display()),
+                "--authorization-mode=RBAC".into(),
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+                format!("--service-account-key-file={}", pki.sa_key.display()),
+                format!("--service-account-signing-key-file={}", pki.sa_key.display()),
+                "--service-cluster-ip-range=10.96.0.0/16".into(),
+                "--endpoint-reconciler-type=none".into(),
+                "--disable-admission-plugins=ServiceAccount".into(),
+                "--profiling=false".into(),
+                "--v=1".into(),
+            ],
+            &root.join("kube-apiserver.log"),
+        )?;
+        let cp = ControlPlane {
+            server: format!("https://127.0.0.1:{api_port}"),
+            admin_token,
+            ca_pem: pki.ca_pem,
+            etcd,
+            apiserver,
+            dir,
+        };
+        std::fs::write(cp.kubeconfig_path(), cp.kubeconfig_yaml(&cp.admin_token))?;
+        cp.wait_ready(Duration::from_secs(120)).await?;
+        Ok(cp)
+    }
+
+    async fn wait_ready(&self, limit: Duration) -> Result<(), TestEnvError> {
+        let deadline = Instant::now() + limit;
+        let client = self.client().await?;
+        loop {
+            self.etcd.check_running()?;
+            self.apiserver.check_running()?;
+            let req = http::Request::get("/readyz").body(Vec::new()).expect("static request");
+            if let Ok(body) = client.request_text(req).await {
+                if body.trim() == "ok" {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(TestEnvError::NotReady {
+                    what: "kube-apiserver",
+                    secs: limit.as_secs(),
+                    log: self.apiserver.log_tail(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// `https://127.0.0.1:<port>` of the apiserver.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// PEM of the CA that signed the apiserver's serving certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Directory holding the kubeconfig, logs, certificates and etcd data.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Path of the admin kubeconfig (user in group `system:masters`).
+    pub fn kubeconfig_path(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// Process ids of etcd and kube-apiserver (for leak checks).
+    pub fn pids(&self) -> [u32; 2] {
+        [self.etcd.pid(), self.apiserver.pid()]
+    }
+
+    /// A kubeconfig for this control plane that authenticates with `token`.
+    pub fn kubeconfig_yaml(&self, token: &str) -> String {
+        use base64::Engine as _;
+        let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testenv\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: user\n  user:\n    token: {token}\ncontexts:\n- name: testenv\n  context:\n    cluster: testenv\n    user: user\ncurrent-context: testenv\n",
+            self.server
+        )
+    }
+
+    /// A client authenticated as the admin.
+    pub async fn client(&self) -> Result<kube::Client, TestEnvError> {
+        self.client_with_token(&self.admin_token).await
+    }
+
+    /// A client authenticated with a bearer token (e.g. from TokenRequest).
+    pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, TestEnvError> {
+        let kc = Kubeconfig::from_yaml(&self.kubeconfig_yaml(token)).map_err(|e| TestEnvError::Kubeconfig(e.to_string()))?;
+        let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| TestEnvError::Kubeconfig(e.to_string()))?;
+        kube::Client::try_from(config).map_err(TestEnvError::Kube)
+    }
+}
+
+/// Creates a namespace with a unique name starting with `prefix` and returns its name.
+pub async fn create_namespace(client: &kube::Client, prefix: &str) -> Result<String, TestEnvError> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: ObjectMeta { generate_name: Some(format!("{prefix}-")), ..Default::default() },
+        ..Default::default()
+    };
+    let created = api.create(&PostParams::default(), &ns).await?;
+    Ok(created.metadata.name.expect("apiserver assigns a name"))
+}
+
+/// One control plane shared by all tests of a test binary. Started on first use; killed by
+/// the kernel when the test process exits (`PR_SET_PDEATHSIG`) and its directory removed at
+/// exit. Tests must each use their own namespace.
+pub async fn shared() -> &'static ControlPlane {
+    static CP: tokio::sync::OnceCell<ControlPlane> = tokio::sync::OnceCell::const_new();
+    CP.get_or_init(|| async {
+        let cp = ControlPlane::start().await.unwrap_or_else(|e| panic!("starting the test control plane: {e}"));
+        paths::remove_at_exit(cp.dir().to_path_buf());
+        cp
+    })
+    .await
+}

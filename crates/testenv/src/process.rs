@@ -1,0 +1,126 @@
+//! Child processes that cannot outlive the test process.
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::TestEnvError;
+
+/// Pids of every child still running, killed by `kill_all` at exit.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// `PR_SET_PDEATHSIG` fires when the *thread* that forked the child exits, so children are
+/// forked from one thread that lives as long as the process.
+fn spawner() -> &'static Mutex<mpsc::Sender<SpawnRequest>> {
+    static SPAWNER: std::sync::OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = std::sync::OnceLock::new();
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("testenv-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+                // The sender lives in a static and is never dropped: park forever.
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawner thread");
+        Mutex::new(tx)
+    })
+}
+
+/// A child process killed on drop, or by the kernel when this process dies.
+pub(crate) struct Guarded {
+    what: &'static str,
+    child: Mutex<Child>,
+    log: std::path::PathBuf,
+}
+
+pub(crate) fn spawn(what: &'static str, bin: &Path, args: &[String], log: &Path) -> Result<Guarded, TestEnvError> {
+    let out = File::create(log)?;
+    let mut cmd = Command::new(bin);
+    cmd.args(args).stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let (tx, rx) = mpsc::channel();
+    spawner().lock().expect("spawner").send((cmd, tx)).expect("spawner thread alive");
+    let child = rx.recv().expect("spawner replies")?;
+    LIVE.lock().expect("live list").push(child.id());
+    Ok(Guarded { what, child: Mutex::new(child), log: log.to_path_buf() })
+}
+
+impl Guarded {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.lock().expect("child").id()
+    }
+
+    /// Err with the log tail when the process has exited.
+    pub(crate) fn check_running(&self) -> Result<(), TestEnvError> {
+        match self.child.lock().expect("child").try_wait()? {
+            None => Ok(()),
+            Some(status) => Err(TestEnvError::Exited { what: self.what, status: status.to_string(), log: self.log_tail() }),
+        }
+    }
+
+    /// The last 40 lines of the process's log.
+    pub(crate) fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let child = self.child.get_mut().expect("child");
+        let pid = child.id();
+        let _ = child.kill();
+        let _ = child.wait();
+        LIVE.lock().expect("live list").retain(|p| *p != pid);
+    }
+}
+
+/// SIGKILL every child still alive (called at process exit).
+pub(crate) fn kill_all() {
+    if let Ok(pids) = LIVE.lock() {
+        for pid in pids.iter() {
+            // SAFETY: plain kill(2) on a pid we spawned.
+            unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub(crate) fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Polls until `port` accepts connections or the process dies or `limit` passes.
+pub(crate) fn wait_for_port(proc_: &Guarded, port: u16, limit: Duration) -> Result<(), TestEnvError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        proc_.check_running()?;
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(TestEnvError::NotReady { what: proc_.what, secs: limit.as_secs(), log: proc_.log_tail() });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

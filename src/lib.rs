@@ -1,0 +1,2 @@
+//! hookwright: a Kubernetes operator that keeps SaaS webhook subscriptions equal to
+//! `Webhook` custom resources, plus the tools receivers need to verify signed deliveries.
