@@ -1,2 +1,4 @@
 //! hookwright: a Kubernetes operator that keeps SaaS webhook subscriptions equal to
 //! `Webhook` custom resources, plus the tools receivers need to verify signed deliveries.
+pub mod providers;
+pub mod tls;

@@ -1,0 +1,142 @@
+//! One request budget per provider token, shared by every reconcile worker.
+//!
+//! Two limits apply: an optional client-side `requestsPerHour` (GCRA via `governor`), and what
+//! the server says in `X-RateLimit-Remaining` / `X-RateLimit-Reset`. After a 429, or when the
+//! server says nothing remains, no request is sent until the reset time.
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use governor::clock::Clock as _;
+use sha2::{Digest, Sha256};
+
+/// How long to hold back after a 429 that carried no usable `X-RateLimit-Reset`.
+const DEFAULT_PENALTY: Duration = Duration::from_secs(60);
+
+#[derive(Default, Debug, Clone, Copy)]
+struct ServerView {
+    remaining: Option<u64>,
+    reset: Option<SystemTime>,
+    blocked_until: Option<SystemTime>,
+}
+
+pub struct RateBudget {
+    server: Mutex<ServerView>,
+    local: Option<governor::DefaultDirectRateLimiter>,
+}
+
+impl RateBudget {
+    pub fn new(requests_per_hour: Option<u32>) -> Self {
+        let local = requests_per_hour
+            .and_then(NonZeroU32::new)
+            .map(|n| governor::RateLimiter::direct(governor::Quota::per_hour(n)));
+        RateBudget { server: Mutex::new(ServerView::default()), local }
+    }
+
+    /// Ok when a request may be sent now (and takes one unit of the local budget); otherwise
+    /// the earliest time at which one may be sent.
+    pub fn try_acquire(&self, now: SystemTime) -> Result<(), SystemTime> {
+        {
+            let view = self.server.lock().expect("budget lock");
+            if let Some(until) = view.blocked_until.filter(|u| *u > now) {
+                return Err(until);
+            }
+            if let (Some(0), Some(reset)) = (view.remaining, view.reset) {
+                if reset > now {
+                    return Err(reset);
+                }
+            }
+        }
+        if let Some(limiter) = &self.local {
+            if let Err(not_until) = limiter.check() {
+                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                return Err(now + wait);
+            }
+        }
+        Ok(())
+    }
+
+    /// Learns from a response's status and `X-RateLimit-*` headers.
+    pub fn observe(&self, status: u16, headers: &http::HeaderMap, now: SystemTime) {
+        let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let reset = num("x-ratelimit-reset").map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        let mut view = self.server.lock().expect("budget lock");
+        if let Some(r) = num("x-ratelimit-remaining") {
+            view.remaining = Some(r);
+        }
+        if reset.is_some() {
+            view.reset = reset;
+        }
+        if status == 429 {
+            view.remaining = Some(0);
+            view.blocked_until = Some(reset.filter(|r| *r > now).unwrap_or(now + DEFAULT_PENALTY));
+        }
+    }
+
+    /// Remaining requests in the server's window, when known.
+    pub fn remaining(&self) -> Option<u64> {
+        self.server.lock().expect("budget lock").remaining
+    }
+}
+
+/// Budgets by token (keyed by a hash of it, never the token itself).
+#[derive(Default)]
+pub struct Budgets {
+    by_token: Mutex<HashMap<([u8; 32], Option<u32>), Arc<RateBudget>>>,
+}
+
+impl Budgets {
+    pub fn for_token(&self, token: &str, requests_per_hour: Option<u32>) -> Arc<RateBudget> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut map = self.by_token.lock().expect("budgets lock");
+        map.entry((key, requests_per_hour)).or_insert_with(|| Arc::new(RateBudget::new(requests_per_hour))).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(remaining: u64, reset: u64) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-ratelimit-remaining", remaining.to_string().parse().unwrap());
+        h.insert("x-ratelimit-reset", reset.to_string().parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_429_blocks_until_reset() {
+        let b = RateBudget::new(None);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        assert!(b.try_acquire(now).is_ok());
+        b.observe(429, &headers(0, 1030), now);
+        assert_eq!(b.try_acquire(now + Duration::from_secs(29)), Err(SystemTime::UNIX_EPOCH + Duration::from_secs(1030)));
+        assert!(b.try_acquire(now + Duration::from_secs(30)).is_ok());
+    }
+
+    #[test]
+    fn zero_remaining_blocks_before_a_429() {
+        let b = RateBudget::new(None);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        b.observe(200, &headers(0, 1010), now);
+        assert!(b.try_acquire(now).is_err());
+        assert_eq!(b.remaining(), Some(0));
+    }
+
+    #[test]
+    fn local_budget_limits_bursts() {
+        let b = RateBudget::new(Some(2));
+        let now = SystemTime::now();
+        assert!(b.try_acquire(now).is_ok());
+        assert!(b.try_acquire(now).is_ok());
+        assert!(b.try_acquire(now).is_err());
+    }
+
+    #[test]
+    fn same_token_shares_one_budget() {
+        let budgets = Budgets::default();
+        assert!(Arc::ptr_eq(&budgets.for_token("t", None), &budgets.for_token("t", None)));
+        assert!(!Arc::ptr_eq(&budgets.for_token("t", None), &budgets.for_token("u", None)));
+    }
+}

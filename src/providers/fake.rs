@@ -1,0 +1,114 @@
+//! In-memory [`WebhookApi`] for unit tests of code that drives a provider. It keeps webhooks
+//! per scope, counts calls, and can be told to fail the next call.
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::{ApiError, DesiredWebhook, RemoteSummary, RemoteWebhook, WebhookApi};
+
+#[derive(Default)]
+pub struct FakeApi {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    hooks: BTreeMap<(String, String), RemoteWebhook>,
+    next_id: u64,
+    calls: BTreeMap<&'static str, u32>,
+    fail_next: Option<ApiError>,
+}
+
+impl FakeApi {
+    /// Number of calls of `op` ("list", "get", "create", "update", "delete") so far.
+    pub fn calls(&self, op: &str) -> u32 {
+        self.state.lock().expect("fake").calls.get(op).copied().unwrap_or(0)
+    }
+
+    /// Makes the next call fail with `err`.
+    pub fn fail_next(&self, err: ApiError) {
+        self.state.lock().expect("fake").fail_next = Some(err);
+    }
+
+    /// The stored webhook, if any.
+    pub fn stored(&self, scope: &str, id: &str) -> Option<RemoteWebhook> {
+        self.state.lock().expect("fake").hooks.get(&(scope.to_string(), id.to_string())).cloned()
+    }
+
+    /// Number of stored webhooks in `scope`.
+    pub fn count(&self, scope: &str) -> usize {
+        self.state.lock().expect("fake").hooks.keys().filter(|(s, _)| s == scope).count()
+    }
+
+    fn enter(&self, op: &'static str) -> Result<std::sync::MutexGuard<'_, State>, ApiError> {
+        let mut s = self.state.lock().expect("fake");
+        *s.calls.entry(op).or_default() += 1;
+        match s.fail_next.take() {
+            Some(e) => Err(e),
+            None => Ok(s),
+        }
+    }
+}
+
+fn to_remote(id: String, d: &DesiredWebhook) -> RemoteWebhook {
+    RemoteWebhook {
+        id,
+        name: d.name.clone(),
+        url: d.url.clone(),
+        event_types: d.event_types.clone(),
+        active: d.active,
+        validation_secret: d.validation_secret.clone(),
+        headers: d.headers.clone(),
+    }
+}
+
+#[async_trait::async_trait]
+impl WebhookApi for FakeApi {
+    async fn list(&self, scope: &str) -> Result<Vec<RemoteSummary>, ApiError> {
+        let s = self.enter("list")?;
+        Ok(s.hooks
+            .iter()
+            .filter(|((sc, _), _)| sc == scope)
+            .map(|(_, h)| RemoteSummary {
+                id: h.id.clone(),
+                name: h.name.clone(),
+                url: h.url.clone(),
+                event_types: h.event_types.clone(),
+                active: h.active,
+            })
+            .collect())
+    }
+
+    async fn get(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
+        let s = self.enter("get")?;
+        s.hooks.get(&(scope.to_string(), id.to_string())).cloned().ok_or(ApiError::NotFound)
+    }
+
+    async fn create(&self, scope: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError> {
+        let mut s = self.enter("create")?;
+        s.next_id += 1;
+        let id = format!("mxep_fake{}", s.next_id);
+        let hook = to_remote(id.clone(), desired);
+        s.hooks.insert((scope.to_string(), id), hook.clone());
+        Ok(hook)
+    }
+
+    async fn update(&self, scope: &str, id: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError> {
+        let mut s = self.enter("update")?;
+        let key = (scope.to_string(), id.to_string());
+        if !s.hooks.contains_key(&key) {
+            return Err(ApiError::NotFound);
+        }
+        let hook = to_remote(id.to_string(), desired);
+        s.hooks.insert(key, hook.clone());
+        Ok(hook)
+    }
+
+    async fn delete(&self, scope: &str, id: &str) -> Result<(), ApiError> {
+        let mut s = self.enter("delete")?;
+        s.hooks.remove(&(scope.to_string(), id.to_string())).map(|_| ()).ok_or(ApiError::NotFound)
+    }
+
+    fn remaining_budget(&self) -> Option<u64> {
+        None
+    }
+}

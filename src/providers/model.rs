@@ -1,0 +1,146 @@
+//! What the operator wants a remote webhook to be, and what the provider reports. No I/O.
+//!
+//! Secret material (validation secret, header values) is held in [`SecretString`], whose
+//! `Debug` prints `[REDACTED]`, so these types can be logged without leaking.
+use secrecy::{ExposeSecret, SecretString};
+
+/// One custom header sent with every delivery.
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub name: String,
+    pub value: SecretString,
+}
+
+/// The full desired state of a remote webhook (the Mendix "upsert" body).
+#[derive(Clone, Debug)]
+pub struct DesiredWebhook {
+    pub name: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub active: bool,
+    pub validation_secret: SecretString,
+    pub headers: Vec<Header>,
+}
+
+/// A webhook as the provider returns it from a GET (all fields).
+#[derive(Clone, Debug)]
+pub struct RemoteWebhook {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub active: bool,
+    pub validation_secret: SecretString,
+    pub headers: Vec<Header>,
+}
+
+/// A webhook as listed (no secret, no headers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteSummary {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub active: bool,
+}
+
+impl DesiredWebhook {
+    /// True when `remote` already equals this desired state. Event types compare as sets and
+    /// headers as name → value maps (header names case-insensitively), as the API treats them.
+    pub fn matches(&self, remote: &RemoteWebhook) -> bool {
+        self.name == remote.name
+            && self.url == remote.url
+            && self.active == remote.active
+            && sorted(&self.event_types) == sorted(&remote.event_types)
+            && self.validation_secret.expose_secret() == remote.validation_secret.expose_secret()
+            && header_map(&self.headers) == header_map(&remote.headers)
+    }
+
+    /// Names of the fields that differ from `remote` (never values), for Events and logs.
+    pub fn drifted_fields(&self, remote: &RemoteWebhook) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.name != remote.name {
+            out.push("name");
+        }
+        if self.url != remote.url {
+            out.push("url");
+        }
+        if self.active != remote.active {
+            out.push("isActive");
+        }
+        if sorted(&self.event_types) != sorted(&remote.event_types) {
+            out.push("eventTypes");
+        }
+        if self.validation_secret.expose_secret() != remote.validation_secret.expose_secret() {
+            out.push("validationSecret");
+        }
+        if header_map(&self.headers) != header_map(&remote.headers) {
+            out.push("headers");
+        }
+        out
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<&str> {
+    let mut s: Vec<&str> = v.iter().map(String::as_str).collect();
+    s.sort_unstable();
+    s.dedup();
+    s
+}
+
+fn header_map(h: &[Header]) -> std::collections::BTreeMap<String, &str> {
+    h.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.expose_secret())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired() -> DesiredWebhook {
+        DesiredWebhook {
+            name: "team a build".into(),
+            url: "https://ci.example.com/h".into(),
+            event_types: vec!["teamserver.push".into(), "package.uploaded".into()],
+            active: true,
+            validation_secret: SecretString::from("s".repeat(40)),
+            headers: vec![Header { name: "X-Team".into(), value: SecretString::from("a") }],
+        }
+    }
+
+    fn remote_of(d: &DesiredWebhook) -> RemoteWebhook {
+        RemoteWebhook {
+            id: "mxep_1".into(),
+            name: d.name.clone(),
+            url: d.url.clone(),
+            event_types: d.event_types.iter().rev().cloned().collect(),
+            active: d.active,
+            validation_secret: d.validation_secret.clone(),
+            headers: vec![Header { name: "x-team".into(), value: SecretString::from("a") }],
+        }
+    }
+
+    #[test]
+    fn equal_modulo_order_and_header_case() {
+        let d = desired();
+        assert!(d.matches(&remote_of(&d)));
+        assert!(d.drifted_fields(&remote_of(&d)).is_empty());
+    }
+
+    #[test]
+    fn each_field_is_detected() {
+        let d = desired();
+        let mut r = remote_of(&d);
+        r.url = "https://other".into();
+        r.validation_secret = SecretString::from("t".repeat(40));
+        r.headers[0].value = SecretString::from("b");
+        assert!(!d.matches(&r));
+        assert_eq!(d.drifted_fields(&r), vec!["url", "validationSecret", "headers"]);
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let text = format!("{:?}", desired());
+        assert!(!text.contains(&"s".repeat(40)));
+        assert!(text.contains("REDACTED"));
+    }
+}
