@@ -10,7 +10,8 @@ test: tools venv fmt-check clippy cargo-test
 
 ## tools: build (or reuse from cache) kube-apiserver, etcd, kubectl and helm
 tools:
-	@bin=$$(tools/build.sh) && for b in kube-apiserver etcd kubectl helm; do echo "$$b: $$($$bin/$$b --version 2>/dev/null | head -1 || $$bin/$$b version --client 2>/dev/null | head -1)"; done
+	@bin=$$(tools/build.sh) && echo "control plane: $$bin" && $$bin/kube-apiserver --version && $$bin/etcd --version | head -1 \
+	  && $$bin/kubectl version --client | head -1 && echo "helm $$($$bin/helm version --short)"
 
 ## venv: Python test tools (schemathesis, standardwebhooks)
 venv:

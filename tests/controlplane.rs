@@ -36,7 +36,7 @@ async fn service_account_token_is_subject_to_rbac() {
     let sas: Api<ServiceAccount> = Api::namespaced(admin.clone(), &ns);
     sas.create(&PostParams::default(), &ServiceAccount { metadata: meta("reader"), ..Default::default() }).await.unwrap();
     let tr = TokenRequest {
-        spec: TokenRequestSpec { audiences: vec![], expiration_seconds: Some(3600), ..Default::default() },
+        spec: Some(TokenRequestSpec { audiences: Some(vec![]), expiration_seconds: Some(3600), ..Default::default() }),
         ..Default::default()
     };
     let token = sas
@@ -45,7 +45,8 @@ async fn service_account_token_is_subject_to_rbac() {
         .unwrap()
         .status
         .expect("token status")
-        .token;
+        .token
+        .expect("token");
 
     let as_sa = cp.client_with_token(&token).await.unwrap();
     let secrets: Api<Secret> = Api::namespaced(as_sa, &ns);
@@ -68,7 +69,7 @@ async fn service_account_token_is_subject_to_rbac() {
     let rbs: Api<RoleBinding> = Api::namespaced(admin, &ns);
     let rb = RoleBinding {
         metadata: meta("reader-reads-secrets"),
-        role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "Role".into(), name: "secret-reader".into() },
+        role_ref: RoleRef { api_group: Some("rbac.authorization.k8s.io".into()), kind: "Role".into(), name: "secret-reader".into() },
         subjects: Some(vec![Subject { kind: "ServiceAccount".into(), name: "reader".into(), namespace: Some(ns.clone()), ..Default::default() }]),
     };
     rbs.create(&PostParams::default(), &rb).await.unwrap();

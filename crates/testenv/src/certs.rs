@@ -10,6 +10,7 @@ pub(crate) struct Pki {
     pub serving_cert: PathBuf,
     pub serving_key: PathBuf,
     pub sa_key: PathBuf,
+    pub sa_pub: PathBuf,
 }
 
 pub(crate) fn write_pki(dir: &Path) -> Result<Pki, crate::TestEnvError> {
@@ -35,11 +36,13 @@ pub(crate) fn write_pki(dir: &Path) -> Result<Pki, crate::TestEnvError> {
         serving_cert: dir.join("serving.crt"),
         serving_key: dir.join("serving.key"),
         sa_key: dir.join("sa.key"),
+        sa_pub: dir.join("sa.pub"),
     };
     // The serving file carries the leaf then the CA, as a server chain should.
     std::fs::write(&pki.serving_cert, format!("{}{}", leaf_cert.pem(), pki.ca_pem))?;
     std::fs::write(&pki.serving_key, leaf_key.serialize_pem())?;
     std::fs::write(&pki.sa_key, sa_key.serialize_pem())?;
+    std::fs::write(&pki.sa_pub, sa_key.public_key_pem())?;
     std::fs::write(dir.join("ca.crt"), &pki.ca_pem)?;
     Ok(pki)
 }

@@ -105,7 +105,7 @@ impl ControlPlane {
                 format!("--token-auth-file={}", root.join("tokens.csv").display()),
                 "--authorization-mode=RBAC".into(),
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
-                format!("--service-account-key-file={}", pki.sa_key.display()),
+                format!("--service-account-key-file={}", pki.sa_pub.display()),
                 format!("--service-account-signing-key-file={}", pki.sa_key.display()),
                 "--service-cluster-ip-range=10.96.0.0/16".into(),
                 "--endpoint-reconciler-type=none".into(),
