@@ -1,4 +1,5 @@
 //! hookwright: a Kubernetes operator that keeps SaaS webhook subscriptions equal to
 //! `Webhook` custom resources, plus the tools receivers need to verify signed deliveries.
 pub mod providers;
+pub mod signature;
 pub mod tls;
