@@ -26,5 +26,17 @@ clippy:
 cargo-test:
 	HOOKWRIGHT_VENV=$$(tools/venv.sh) $(CARGO) test --workspace
 
+## crds: regenerate crds/<singular>.yaml from the Rust types (splits `hookwright crd` per document)
+crds:
+	@mkdir -p crds target
+	$(CARGO) run --quiet --bin hookwright -- crd > target/crds.yaml
+	@rm -f crds/*.yaml
+	@awk 'function flush() { if (n == 0) return; if (name == "") { print "make crds: document without spec.names.singular" > "/dev/stderr"; exit 1 } \
+	    f = "crds/" name ".yaml"; printf "%s", buf > f; close(f); print "wrote " f; buf = ""; n = 0; name = "" } \
+	  /^---$$/ { flush(); next } \
+	  { buf = buf $$0 "\n"; n++ } \
+	  /^    singular: / { name = $$2 } \
+	  END { flush() }' target/crds.yaml
+
 demo:
 	@echo "make demo arrives with the core operator issue; see README." && exit 1

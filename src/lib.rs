@@ -1,5 +1,6 @@
 //! hookwright: a Kubernetes operator that keeps SaaS webhook subscriptions equal to
 //! `Webhook` custom resources, plus the tools receivers need to verify signed deliveries.
+pub mod crd;
 pub mod providers;
 pub mod signature;
 pub mod tls;

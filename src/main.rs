@@ -14,11 +14,14 @@ struct Cli {
 enum Command {
     /// Print version information.
     Version,
+    /// Print the CustomResourceDefinitions (Webhook, WebhookProvider, ClusterWebhookProvider) as YAML.
+    Crd,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Crd => cli::crd::run(),
         Command::Version => {
             println!("hookwright {}", env!("CARGO_PKG_VERSION"));
             std::process::ExitCode::SUCCESS

@@ -1,1 +1,2 @@
 //! One file per subcommand of the `hookwright` binary.
+pub mod crd;

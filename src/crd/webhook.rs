@@ -1,0 +1,290 @@
+//! The `Webhook` custom resource: one remote webhook subscription, kept equal to its spec.
+use kube::core::{Message, Rule};
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::common::{Condition, DeletionPolicy, ProviderRef, SecretKeyRef};
+
+/// Header names Mendix rejects in a webhook's custom headers (compared case-insensitively).
+pub const MENDIX_RESERVED_HEADER_NAMES: &[&str] = &[
+    "user-agent",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "age",
+    "cache-control",
+    "clear-site-data",
+    "expires",
+    "pragma",
+    "warning",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "content-language",
+    "content-location",
+];
+
+/// Header name prefixes Mendix rejects in a webhook's custom headers (compared case-insensitively).
+pub const MENDIX_RESERVED_HEADER_PREFIXES: &[&str] =
+    &["x-amz-", "x-amzn-", "x-google", "x-goog-", "x-gfe", "x-azure-", "x-fd-", "x-svix-", "svix-"];
+
+/// Whether Mendix rejects `name` as a custom header name (the same check the CRD's CEL rules make).
+pub fn is_reserved_header_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    MENDIX_RESERVED_HEADER_NAMES.contains(&lower.as_str())
+        || MENDIX_RESERVED_HEADER_PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+fn cel_string_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn reserved_header_name_rule() -> Rule {
+    Rule::new(format!("!(self.lowerAscii() in {})", cel_string_list(MENDIX_RESERVED_HEADER_NAMES))).message(
+        Message::Message(format!(
+            "this header name is reserved and rejected by Mendix (reserved names, case-insensitive: {})",
+            MENDIX_RESERVED_HEADER_NAMES.join(", ")
+        )),
+    )
+}
+
+fn reserved_header_prefix_rule() -> Rule {
+    Rule::new(format!(
+        "!{}.exists(p, self.lowerAscii().startsWith(p))",
+        cel_string_list(MENDIX_RESERVED_HEADER_PREFIXES)
+    ))
+    .message(Message::Message(format!(
+        "this header name starts with a prefix reserved and rejected by Mendix (reserved prefixes, case-insensitive: {})",
+        MENDIX_RESERVED_HEADER_PREFIXES.join(", ")
+    )))
+}
+
+/// CEL rule: an absolute http(s) URL with a host.
+pub(crate) const HTTP_URL_RULE: &str =
+    "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''";
+
+fn default_true() -> bool {
+    true
+}
+
+/// Desired state of a webhook subscription at a SaaS provider.
+// The repeated `type_ = "string"` of printer columns is not a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "hookwright.dev",
+    version = "v1alpha1",
+    kind = "Webhook",
+    namespaced,
+    shortname = "wh",
+    category = "hookwright",
+    status = "WebhookStatus",
+    derive = "PartialEq",
+    derive = "Default",
+    doc = "A webhook subscription at a SaaS provider (Mendix), managed by hookwright: the operator creates the remote webhook, pushes every change of this spec or of the referenced Secrets, repairs edits made in the provider's portal, and deletes the remote webhook when this object is deleted (unless deletionPolicy is Orphan).",
+    printcolumn(name = "App", type_ = "string", json_path = ".spec.mendix.appId", description = "Mendix app id"),
+    printcolumn(name = "URL", type_ = "string", json_path = ".spec.url", description = "Delivery URL"),
+    printcolumn(
+        name = "Events",
+        type_ = "string",
+        json_path = ".spec.eventTypes",
+        description = "Subscribed event types"
+    ),
+    printcolumn(
+        name = "Active",
+        type_ = "boolean",
+        json_path = ".spec.active",
+        description = "Whether the provider delivers events"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status",
+        description = "Whether the remote webhook equals the spec"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Synced\")].reason",
+        description = "Outcome of the last reconcile"
+    ),
+    printcolumn(name = "ID", type_ = "string", json_path = ".status.webhookId", description = "Remote webhook id"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(validation = Rule::new("has(self.mendix) != has(self.socotra)")
+    .message("exactly one provider block must be set: spec.mendix or spec.socotra"))]
+#[x_kube(validation = Rule::new("!has(self.socotra)")
+    .message("spec.socotra: Socotra webhooks are not yet supported by this version of hookwright; use spec.mendix"))]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookSpec {
+    /// The provider object (API endpoint and credentials) used to manage this webhook. A
+    /// WebhookProvider must be in this Webhook's namespace; a ClusterWebhookProvider can be used
+    /// from any namespace.
+    pub provider_ref: ProviderRef,
+
+    /// Where the webhook lives in Mendix. Exactly one of mendix or socotra must be set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mendix: Option<MendixTarget>,
+
+    /// Where the webhook lives in Socotra. Not yet supported: objects that set it are rejected.
+    /// Exactly one of mendix or socotra must be set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socotra: Option<SocotraTarget>,
+
+    /// Name of the webhook at the provider (shown in the Mendix portal). Letters, digits,
+    /// underscores and spaces only. Default: derived from this object's namespace and name,
+    /// and stable for the object's life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    #[x_kube(validation = Rule::new("self.matches('^[a-zA-Z0-9_ ]+$')")
+        .message("must contain only letters, digits, underscores and spaces (Mendix's name pattern ^[a-zA-Z0-9_ ]+$)"))]
+    pub display_name: Option<String>,
+
+    /// Absolute http:// or https:// URL the provider delivers events to, e.g.
+    /// https://ci.example.com/hooks/mendix. At most 65536 characters.
+    #[schemars(length(min = 1, max = 65536))]
+    #[x_kube(validation = Rule::new(HTTP_URL_RULE)
+        .message("must be an absolute http:// or https:// URL with a host, e.g. https://ci.example.com/hooks/mendix"))]
+    pub url: String,
+
+    /// Event types to subscribe to, e.g. package.uploaded and teamserver.push for Mendix. At
+    /// least one; each at most once.
+    #[schemars(length(min = 1, max = 64), inner(length(min = 1, max = 253)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub event_types: Vec<String>,
+
+    /// Whether the provider delivers events to the URL. Default: true.
+    #[serde(default = "default_true")]
+    pub active: bool,
+
+    /// Secret key holding the validation (signing) secret the provider signs deliveries with.
+    /// For Mendix it must match ^(whsec_)?[a-zA-Z0-9+/=]{32,100}$. When not set, hookwright
+    /// generates a secret once and stores it in the Secret "<webhook name>-validation-secret"
+    /// (key "secret"), owned by this Webhook, so receivers can mount it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_secret_ref: Option<SecretKeyRef>,
+
+    /// Extra HTTP headers the provider sends with every delivery, each with a literal value or a
+    /// value from a Secret. Names are unique (case-insensitive); names Mendix reserves (such as
+    /// User-Agent, Content-Type, or X-Amz-* and Svix-* prefixes) are rejected.
+    #[serde(default)]
+    #[schemars(length(max = 32))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    #[x_kube(validation = Rule::new("self.all(h, self.exists_one(o, o.name.lowerAscii() == h.name.lowerAscii()))")
+        .message("header names must be unique (compared case-insensitively)"))]
+    pub headers: Vec<HeaderSpec>,
+
+    /// What happens to the remote webhook when this object is deleted: Delete (default) removes
+    /// it at the provider; Orphan leaves it there.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+
+    /// When true, hookwright stops changing the remote webhook (no create, update or repair);
+    /// deleting the object still works. Default: false.
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+/// Location of a webhook in Mendix.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct MendixTarget {
+    /// Mendix app id (a UUID such as 76ef1b0f-4050-4810-a159-cb419268636c). Immutable: to move a
+    /// webhook to another app, create a new Webhook.
+    #[schemars(length(max = 36))]
+    #[x_kube(validation = Rule::new(
+        "self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')"
+    ).message("must be a Mendix app id: a UUID such as 76ef1b0f-4050-4810-a159-cb419268636c"))]
+    #[x_kube(validation = Rule::new("self == oldSelf")
+        .message("is immutable: create a new Webhook to manage a webhook of another app"))]
+    pub app_id: String,
+}
+
+/// Location of a webhook in Socotra. Placeholder: Socotra webhooks are not yet supported and
+/// objects that set this block are rejected.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct SocotraTarget {
+    /// Name of the webhook in Socotra (not yet supported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub name: Option<String>,
+}
+
+/// One extra HTTP header sent with every delivery. Set exactly one of value or valueFrom.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.value) != has(self.valueFrom)")
+    .message("set exactly one of value or valueFrom"))]
+pub struct HeaderSpec {
+    /// HTTP header name, e.g. Authorization or X-Team. Must be a valid HTTP token and not a name
+    /// Mendix reserves (compared case-insensitively): user-agent, keep-alive,
+    /// proxy-authenticate, proxy-authorization, te, trailers, transfer-encoding, upgrade, age,
+    /// cache-control, clear-site-data, expires, pragma, warning, content-length, content-type,
+    /// content-encoding, content-language, content-location, or names starting with x-amz-,
+    /// x-amzn-, x-google, x-goog-, x-gfe, x-azure-, x-fd-, x-svix-, svix-.
+    #[schemars(length(min = 1, max = 256))]
+    #[x_kube(validation = Rule::new(r#"self.matches("^[-!#$%&'*+.^_`|~0-9A-Za-z]+$")"#)
+        .message("must be a valid HTTP header name: letters, digits and !#$%&'*+-.^_`|~ only"))]
+    #[x_kube(validation = reserved_header_name_rule())]
+    #[x_kube(validation = reserved_header_prefix_rule())]
+    pub name: String,
+
+    /// Literal header value. Visible to everyone who can read this object: put credentials in a
+    /// Secret and use valueFrom instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 4096))]
+    pub value: Option<String>,
+
+    /// Take the header value from a Secret in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<HeaderValueSource>,
+}
+
+/// Source of a header value.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderValueSource {
+    /// Secret key (in this Webhook's namespace) holding the header value.
+    pub secret_key_ref: SecretKeyRef,
+}
+
+/// Observed state of a Webhook, written by hookwright.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookStatus {
+    /// The metadata.generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// Id of the remote webhook at the provider (for Mendix e.g. mxep_mfiHo9gZw6RcGisubUfhyfuCllim5q).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
+
+    /// When the remote webhook was last confirmed equal to the spec (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_synced_at: Option<String>,
+
+    /// Hash (sha256, hex, truncated) over everything last pushed to the provider: spec fields,
+    /// validation secret and header values together. Used to detect Secret rotations without
+    /// storing secrets; no secret can be read from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_hash: Option<String>,
+
+    /// Set (RFC 3339) while a create request may have been sent but its id is not yet recorded,
+    /// so a restarted operator looks for the webhook before creating another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_pending_since: Option<String>,
+
+    /// Current state: Ready (remote webhook equals the spec), Synced (outcome of the last
+    /// reconcile, with a stable reason such as Created, Updated, UpToDate, SecretNotFound,
+    /// InvalidSpec, Unauthorized, RateLimited) and, after a test delivery, Delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
+    pub conditions: Vec<Condition>,
+}
