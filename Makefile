@@ -26,6 +26,12 @@ clippy:
 cargo-test:
 	HOOKWRIGHT_VENV=$$(tools/venv.sh) $(CARGO) test --workspace
 
+## fuzz: the proptest properties named fuzz_* (header parsing, verification) with many more cases
+## than the 256 each that `make test` runs; FUZZ_CASES=... to change
+FUZZ_CASES ?= 100000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --lib fuzz_
+
 ## crds: regenerate crds/<singular>.yaml from the Rust types (splits `hookwright crd` per document)
 crds:
 	@mkdir -p crds target

@@ -54,6 +54,8 @@
 //! The deprecated `MxAPI-Signature` scheme lives in [`legacy`], behind its own functions.
 
 pub mod errors;
+#[cfg(test)]
+mod fuzz;
 pub mod headers;
 pub mod key;
 pub mod legacy;
