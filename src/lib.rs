@@ -1,6 +1,7 @@
 //! hookwright: a Kubernetes operator that keeps SaaS webhook subscriptions equal to
 //! `Webhook` custom resources, plus the tools receivers need to verify signed deliveries.
 pub mod crd;
+pub mod fake;
 pub mod providers;
 pub mod signature;
 pub mod tls;

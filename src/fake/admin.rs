@@ -1,0 +1,372 @@
+//! The admin API under `/_admin`: counters, stored webhooks (portal edits), faults, rate limit,
+//! tokens, event delivery and reset. It is for tests and demos: no auth, no rate limit, no faults.
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::auth::{Grant, token_well_formed};
+use super::delivery::{self, Job};
+use super::errors::{ApiError, InvalidParam};
+use super::faults::Faults;
+use super::lock;
+use super::model::{AppWebhook, Header, Webhook, generate_secret, new_message_id};
+use super::ratelimit::RateLimitSettings;
+use super::state::AppState;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/requests", get(requests).delete(clear_requests))
+        .route("/webhooks", get(all_webhooks))
+        .route("/apps/{app}/webhooks", post(insert_webhook))
+        .route("/apps/{app}/webhooks/{id}", get(get_webhook).patch(patch_webhook).delete(delete_webhook))
+        .route("/faults", get(get_faults).put(put_faults))
+        .route("/rate-limit", get(get_rate_limit).put(put_rate_limit))
+        .route("/rate-limit/reset", post(reset_rate_limit))
+        .route("/tokens/{token}", put(put_token).delete(delete_token))
+        .route("/events", post(emit_event))
+        .route("/deliveries", get(deliveries).delete(clear_deliveries))
+        .route("/reset", post(reset))
+        .fallback(|| async { ApiError::not_found() })
+        .with_state(state)
+}
+
+fn bad_request(name: &str, reason: impl Into<String>) -> ApiError {
+    ApiError::validation(vec![InvalidParam::new(name, reason)])
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| bad_request("body", e.to_string()))
+}
+
+fn parse_app(raw: &str) -> Result<Uuid, ApiError> {
+    super::uuid_serde::parse(raw).ok_or_else(|| bad_request("app-id", "must be a UUID"))
+}
+
+fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    p.map(|Path(t)| t).map_err(|_| bad_request("path", "is not valid UTF-8 after percent-decoding"))
+}
+
+async fn requests(State(st): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "requests": lock(&st.counters).list() }))
+}
+
+async fn clear_requests(State(st): State<Arc<AppState>>) -> StatusCode {
+    lock(&st.counters).clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn all_webhooks(State(st): State<Arc<AppState>>) -> Json<Value> {
+    let all: Vec<AppWebhook> = lock(&st.store).all().into_iter().map(|(_, w)| w).collect();
+    Json(json!({ "webhooks": all }))
+}
+
+async fn get_webhook(
+    State(st): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<AppWebhook>, ApiError> {
+    let (app, id) = path(p)?;
+    let app = parse_app(&app)?;
+    let found = lock(&st.store).get(&app, &id).cloned();
+    found.map(|webhook| Json(AppWebhook { app_id: app, webhook })).ok_or_else(|| ApiError::webhook_not_found(&id))
+}
+
+/// Applies the fields present in `map` to `w`, checking types only (a portal edit).
+/// A blank `validationSecret` is replaced by a generated one, as the portal does.
+fn apply_fields(w: &mut Webhook, map: &Map<String, Value>) -> Result<(), ApiError> {
+    let mut errs = Vec::new();
+    for (k, v) in map {
+        let ok = match (k.as_str(), v) {
+            ("name", Value::String(s)) => {
+                w.name = s.clone();
+                true
+            }
+            ("url", Value::String(s)) => {
+                w.url = s.clone();
+                true
+            }
+            ("isActive", Value::Bool(b)) => {
+                w.is_active = *b;
+                true
+            }
+            ("validationSecret", Value::String(s)) => {
+                w.validation_secret = if s.trim().is_empty() { generate_secret() } else { s.clone() };
+                true
+            }
+            ("eventTypes", v) => match serde_json::from_value::<Vec<String>>(v.clone()) {
+                Ok(e) => {
+                    w.event_types = e;
+                    true
+                }
+                Err(_) => false,
+            },
+            ("headers", v) => match serde_json::from_value::<Vec<Header>>(v.clone()) {
+                Ok(h) => {
+                    w.headers = h;
+                    true
+                }
+                Err(_) => false,
+            },
+            ("id", _) => {
+                errs.push(InvalidParam::new("id", "cannot be changed"));
+                continue;
+            }
+            ("name" | "url" | "isActive" | "validationSecret", _) => false,
+            _ => {
+                errs.push(InvalidParam::new(k.clone(), "is not a webhook field"));
+                continue;
+            }
+        };
+        if !ok {
+            errs.push(InvalidParam::new(k.clone(), "has the wrong type"));
+        }
+    }
+    if errs.is_empty() { Ok(()) } else { Err(ApiError::validation(errs)) }
+}
+
+fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match parse_json::<Value>(body)? {
+        Value::Object(m) => Ok(m),
+        _ => Err(bad_request("body", "must be a JSON object")),
+    }
+}
+
+async fn patch_webhook(
+    State(st): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    body: Bytes,
+) -> Result<Json<AppWebhook>, ApiError> {
+    let (app, id) = path(p)?;
+    let app = parse_app(&app)?;
+    let map = object(&body)?;
+    let updated = {
+        let mut store = lock(&st.store);
+        let w = store.get_mut(&app, &id).ok_or_else(|| ApiError::webhook_not_found(&id))?;
+        let mut edited = w.clone();
+        apply_fields(&mut edited, &map)?;
+        *w = edited.clone();
+        edited
+    };
+    st.persist().await;
+    Ok(Json(AppWebhook { app_id: app, webhook: updated }))
+}
+
+async fn delete_webhook(
+    State(st): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let (app, id) = path(p)?;
+    let app = parse_app(&app)?;
+    let removed = lock(&st.store).remove(&app, &id);
+    removed.ok_or_else(|| ApiError::webhook_not_found(&id))?;
+    st.persist().await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Inserts a webhook as if made in the portal. Every field is optional; `id` picks the id.
+async fn insert_webhook(
+    State(st): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let app = parse_app(&path(p)?)?;
+    let mut map = object(&body)?;
+    let wanted_id = match map.remove("id") {
+        None => None,
+        Some(Value::String(s))
+            if !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            Some(s)
+        }
+        Some(_) => return Err(bad_request("id", "must be 1 to 64 letters, digits or underscores")),
+    };
+    let mut w = Webhook {
+        id: String::new(),
+        name: "Portal webhook".into(),
+        url: String::new(),
+        event_types: Vec::new(),
+        is_active: true,
+        validation_secret: generate_secret(),
+        headers: Vec::new(),
+    };
+    apply_fields(&mut w, &map)?;
+    {
+        let mut store = lock(&st.store);
+        w.id = match wanted_id {
+            Some(id) if store.contains_id(&id) => {
+                return Err(ApiError::new(StatusCode::CONFLICT, "Conflict").with_param("id", "is already taken"));
+            }
+            Some(id) => id,
+            None => store.fresh_id(),
+        };
+        store.insert(app, w.clone()).ok_or_else(ApiError::internal)?;
+    }
+    st.persist().await;
+    Ok((StatusCode::CREATED, Json(AppWebhook { app_id: app, webhook: w })).into_response())
+}
+
+async fn get_faults(State(st): State<Arc<AppState>>) -> Json<Faults> {
+    Json(st.faults())
+}
+
+async fn put_faults(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Json<Faults>, ApiError> {
+    let faults: Faults = parse_json(&body)?;
+    faults.check().map_err(|e| ApiError::validation(e.into_iter().map(|(n, r)| InvalidParam::new(n, r)).collect()))?;
+    *lock(&st.faults) = faults;
+    Ok(Json(faults))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RateLimitPatch {
+    limit_per_hour: Option<u64>,
+    window_secs: Option<u64>,
+}
+
+async fn get_rate_limit(State(st): State<Arc<AppState>>) -> Json<RateLimitSettings> {
+    Json(lock(&st.limiter).settings())
+}
+
+async fn put_rate_limit(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Json<RateLimitSettings>, ApiError> {
+    let patch: RateLimitPatch = parse_json(&body)?;
+    let mut limiter = lock(&st.limiter);
+    let current = limiter.settings();
+    let next = RateLimitSettings {
+        limit_per_hour: patch.limit_per_hour.unwrap_or(current.limit_per_hour),
+        window_secs: patch.window_secs.unwrap_or(current.window_secs),
+    };
+    next.check().map_err(|r| bad_request("body", r))?;
+    limiter.set_settings(next);
+    Ok(Json(next))
+}
+
+async fn reset_rate_limit(State(st): State<Arc<AppState>>) -> StatusCode {
+    lock(&st.limiter).reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn put_token(
+    State(st): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let token = path(p)?;
+    if !token_well_formed(&token) {
+        return Err(bad_request("token", "must be non-empty printable ASCII without spaces"));
+    }
+    let grant: Grant = parse_json(&body)?;
+    lock(&st.tokens).set(token, grant);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_token(
+    State(st): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let token = path(p)?;
+    if lock(&st.tokens).remove(&token) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "Token not found"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EventRequest {
+    #[serde(with = "super::uuid_serde")]
+    app_id: Uuid,
+    event_type: String,
+    /// Replaces the generated sample payload.
+    payload: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventAccepted {
+    message_id: String,
+    event_type: String,
+    webhooks: Vec<String>,
+    payload: Value,
+}
+
+/// Emits one event to every active webhook of the app subscribed to its type.
+async fn emit_event(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+    let ev: EventRequest = parse_json(&body)?;
+    let payload = match ev.payload {
+        Some(p) => p,
+        None => delivery::sample_payload(&ev.event_type, &ev.app_id).ok_or_else(|| {
+            bad_request("eventType", "must be package.uploaded or teamserver.push unless a payload is given")
+        })?,
+    };
+    let body = serde_json::to_vec(&payload).map_err(|_| ApiError::internal())?;
+    let message_id = new_message_id();
+    let targets: Vec<Webhook> = lock(&st.store)
+        .app_webhooks(&ev.app_id)
+        .into_iter()
+        .map(|(_, w)| w)
+        .filter(|w| w.is_active && w.event_types.iter().any(|t| t == &ev.event_type))
+        .collect();
+    for w in &targets {
+        let job = Job {
+            app_id: ev.app_id,
+            webhook_id: w.id.clone(),
+            url: w.url.clone(),
+            secret: w.validation_secret.clone(),
+            headers: w.headers.clone(),
+            event_type: ev.event_type.clone(),
+            message_id: message_id.clone(),
+            body: body.clone(),
+        };
+        tokio::spawn(delivery::run(
+            st.client.clone(),
+            job,
+            st.delivery,
+            st.key_format,
+            st.deliveries.clone(),
+            st.shutdown.clone(),
+        ));
+    }
+    let accepted = EventAccepted {
+        message_id,
+        event_type: ev.event_type,
+        webhooks: targets.into_iter().map(|w| w.id).collect(),
+        payload,
+    };
+    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+}
+
+async fn deliveries(State(st): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "deliveries": *lock(&st.deliveries) }))
+}
+
+async fn clear_deliveries(State(st): State<Arc<AppState>>) -> StatusCode {
+    lock(&st.deliveries).clear();
+    StatusCode::NO_CONTENT
+}
+
+/// Clears webhooks, counters, deliveries and rate-limit windows, and restores the fault and
+/// rate-limit settings the server started with. Tokens stay.
+async fn reset(State(st): State<Arc<AppState>>) -> StatusCode {
+    lock(&st.store).clear();
+    lock(&st.counters).clear();
+    lock(&st.deliveries).clear();
+    *lock(&st.faults) = st.initial_faults;
+    {
+        let mut limiter = lock(&st.limiter);
+        limiter.set_settings(st.initial_rate_limit);
+        limiter.reset();
+    }
+    st.persist().await;
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,295 @@
+//! The public API: `/api/v1/apps/{app-id}/webhooks[/{webhook-id}]`.
+//!
+//! Order of checks, as an API gateway in front of a backend would apply them:
+//! 401 (no or unknown token) and 429 (budget spent) at the gateway; then 403 when the token
+//! lacks the scope for the method; 400 for a malformed app id, query or body; 404 for an unknown
+//! app; 403 when the token has no access to the app; 404 for an unknown webhook.
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Extension, Path, RawQuery, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use uuid::Uuid;
+
+use super::auth::{Grant, SCOPE_READ, SCOPE_WRITE, presented_token};
+use super::conn::ConnHandle;
+use super::counters::route_template;
+use super::errors::{ApiError, InvalidParam};
+use super::faults::roll;
+use super::lock;
+use super::model::{Cursors, Webhook, WebhookList, WebhookSummary};
+use super::pagination::{Cursor, DEFAULT_LIMIT, paginate};
+use super::state::AppState;
+use super::validate;
+
+/// The authenticated caller, put into request extensions by the gate.
+#[derive(Clone, Debug)]
+struct Caller {
+    grant: Grant,
+}
+
+/// Response marker: cut the connection instead of sending this response.
+#[derive(Clone, Copy, Debug)]
+struct DropConnection;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/apps/{app}/webhooks", get(list).post(create))
+        .route("/apps/{app}/webhooks/{id}", get(get_one).put(update).delete(remove))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// Records one request in the counters when dropped; status 0 if no response was sent.
+struct CountGuard {
+    state: Arc<AppState>,
+    method: String,
+    route: &'static str,
+    status: Option<u16>,
+}
+
+impl CountGuard {
+    fn finish(&mut self, resp: Response) -> Response {
+        self.status.get_or_insert(resp.status().as_u16());
+        resp
+    }
+}
+
+impl Drop for CountGuard {
+    fn drop(&mut self) {
+        lock(&self.state.counters).record(&self.method, self.route, self.status.unwrap_or(0));
+    }
+}
+
+/// Counting, latency, rate limit, hang and error faults, authentication; then the handler.
+async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0.clone());
+    let mut guard = CountGuard {
+        state: st.clone(),
+        method: req.method().to_string(),
+        route: route_template(req.uri().path()),
+        status: None,
+    };
+    let faults = st.faults();
+    let delay = faults.delay();
+    if !delay.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = st.shutting_down() => {}
+        }
+    }
+    let token = presented_token(req.headers()).map(str::to_owned);
+    let grant = token.as_deref().and_then(|t| lock(&st.tokens).lookup(t).cloned());
+    let bucket = if grant.is_some() { token.unwrap_or_default() } else { String::new() };
+    let decision = lock(&st.limiter).hit(&bucket, SystemTime::now());
+    let mut resp = if !decision.allowed {
+        ApiError::too_many_requests().into_response()
+    } else if roll(faults.hang_rate) {
+        tokio::select! {
+            _ = tokio::time::sleep(faults.hang()) => {}
+            _ = st.shutting_down() => {}
+        }
+        ApiError::gateway_timeout().into_response()
+    } else if roll(faults.error_rate) {
+        ApiError::internal().into_response()
+    } else if let Some(grant) = grant {
+        req.extensions_mut().insert(Caller { grant });
+        next.run(req).await
+    } else {
+        ApiError::unauthorized().into_response()
+    };
+    decision.apply(resp.headers_mut());
+    if resp.extensions().get::<DropConnection>().is_some()
+        && let Some(conn) = conn
+    {
+        conn.cut();
+        guard.status = Some(0);
+    }
+    guard.finish(resp)
+}
+
+fn require_scope(caller: &Caller, method: &Method) -> Result<(), ApiError> {
+    if caller.grant.allows(method) {
+        return Ok(());
+    }
+    let scope = if method == Method::GET { SCOPE_READ } else { SCOPE_WRITE };
+    Err(ApiError::forbidden(&format!("The token does not have the {scope} scope")))
+}
+
+fn path_error() -> ApiError {
+    ApiError::validation(vec![InvalidParam::new("path", "is not valid UTF-8 after percent-decoding")])
+}
+
+/// App ids are UUIDs in the canonical 8-4-4-4-12 form; anything else is a 400.
+fn parse_app(raw: &str) -> Result<Uuid, ApiError> {
+    super::uuid_serde::parse(raw)
+        .ok_or_else(|| ApiError::validation(vec![InvalidParam::new("app-id", "must be a UUID")]))
+}
+
+fn require_app(st: &AppState, caller: &Caller, app: &Uuid) -> Result<(), ApiError> {
+    if !lock(&st.tokens).app_exists(app) {
+        return Err(ApiError::app_not_found(app));
+    }
+    if !caller.grant.has_app(app) {
+        return Err(ApiError::forbidden("The token has no access to this app"));
+    }
+    Ok(())
+}
+
+fn body_error(rej: BytesRejection) -> ApiError {
+    let status = rej.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(status, "Payload too large")
+    } else {
+        ApiError::validation(vec![InvalidParam::new("body", "could not be read")])
+    }
+}
+
+struct ListQuery {
+    limit: usize,
+    ascending: bool,
+    cursor: Option<Cursor>,
+}
+
+fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
+    let mut q = ListQuery { limit: DEFAULT_LIMIT, ascending: false, cursor: None };
+    let mut errs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if !seen.insert(k.to_string()) {
+            // The first occurrence wins, as most gateways do.
+            continue;
+        }
+        match k.as_ref() {
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if n >= 1 => q.limit = n,
+                _ => errs.push(InvalidParam::new("limit", "must be an integer greater than or equal to 1")),
+            },
+            "ascOrder" => match v.as_ref() {
+                "true" => q.ascending = true,
+                "false" => q.ascending = false,
+                _ => errs.push(InvalidParam::new("ascOrder", "must be true or false")),
+            },
+            "cursor" if v.is_empty() => {}
+            "cursor" => match Cursor::decode(&v) {
+                Some(c) => q.cursor = Some(c),
+                None => errs.push(InvalidParam::new("cursor", "is not a cursor returned by this API")),
+            },
+            _ => {}
+        }
+    }
+    if errs.is_empty() { Ok(q) } else { Err(ApiError::validation(errs)) }
+}
+
+async fn list(
+    State(st): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<WebhookList>, ApiError> {
+    require_scope(&caller, &Method::GET)?;
+    let Path(app) = path.map_err(|_| path_error())?;
+    let app = parse_app(&app)?;
+    let q = parse_list_query(raw.as_deref())?;
+    require_app(&st, &caller, &app)?;
+    let items = lock(&st.store).app_webhooks(&app);
+    let page = paginate(&items, |w: &Webhook| w.id.clone(), q.ascending, q.limit, q.cursor.as_ref());
+    Ok(Json(WebhookList {
+        webhooks: page.items.iter().map(WebhookSummary::from).collect(),
+        cursors: Cursors { prev: page.prev.map(|c| c.encode()), next: page.next.map(|c| c.encode()) },
+    }))
+}
+
+async fn create(
+    State(st): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_scope(&caller, &Method::POST)?;
+    let Path(app) = path.map_err(|_| path_error())?;
+    let app = parse_app(&app)?;
+    let upsert = validate::upsert_from_bytes(&body.map_err(body_error)?).map_err(ApiError::validation)?;
+    require_app(&st, &caller, &app)?;
+    let webhook = {
+        let mut store = lock(&st.store);
+        let webhook = upsert.into_webhook(store.fresh_id());
+        store.insert(app, webhook.clone()).ok_or_else(ApiError::internal)?;
+        webhook
+    };
+    st.persist().await;
+    let mut resp = (StatusCode::OK, Json(webhook)).into_response();
+    if roll(st.faults().commit_then_drop_rate) {
+        resp.extensions_mut().insert(DropConnection);
+    }
+    Ok(resp)
+}
+
+async fn get_one(
+    State(st): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<Webhook>, ApiError> {
+    require_scope(&caller, &Method::GET)?;
+    let Path((app, id)) = path.map_err(|_| path_error())?;
+    let app = parse_app(&app)?;
+    require_app(&st, &caller, &app)?;
+    let found = lock(&st.store).get(&app, &id).cloned();
+    found.map(Json).ok_or_else(|| ApiError::webhook_not_found(&id))
+}
+
+async fn update(
+    State(st): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_scope(&caller, &Method::PUT)?;
+    let Path((app, id)) = path.map_err(|_| path_error())?;
+    let app = parse_app(&app)?;
+    let upsert = validate::upsert_from_bytes(&body.map_err(body_error)?).map_err(ApiError::validation)?;
+    require_app(&st, &caller, &app)?;
+    let updated = {
+        let mut store = lock(&st.store);
+        store.get_mut(&app, &id).map(|w| {
+            *w = upsert.into_webhook(id.clone());
+            w.clone()
+        })
+    };
+    let webhook = updated.ok_or_else(|| ApiError::webhook_not_found(&id))?;
+    st.persist().await;
+    Ok((StatusCode::ACCEPTED, Json(webhook)).into_response())
+}
+
+async fn remove(
+    State(st): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    require_scope(&caller, &Method::DELETE)?;
+    let Path((app, id)) = path.map_err(|_| path_error())?;
+    let app = parse_app(&app)?;
+    require_app(&st, &caller, &app)?;
+    let removed = lock(&st.store).remove(&app, &id);
+    removed.ok_or_else(|| ApiError::webhook_not_found(&id))?;
+    st.persist().await;
+    Ok(StatusCode::NO_CONTENT)
+}
