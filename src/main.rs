@@ -12,16 +12,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the operator (reconcile Webhooks until SIGTERM).
+    Run(cli::run::RunArgs),
     /// Print version information.
     Version,
     /// Print the CustomResourceDefinitions (Webhook, WebhookProvider, ClusterWebhookProvider) as YAML.
     Crd,
+    /// Verify one delivery's webhook signature (exit 0 valid, 1 invalid, 2 timestamp outside tolerance, 64 usage).
+    Verify(cli::verify::VerifyArgs),
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit with 64 (sysexits EX_USAGE), not clap's 2: `hookwright verify` uses 2
+    // for "timestamp outside tolerance". --help and --version still exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            return std::process::ExitCode::from(64);
+        }
+        Err(e) => e.exit(),
+    };
     match cli.command {
+        Command::Run(args) => cli::run::run(args),
         Command::Crd => cli::crd::run(),
+        Command::Verify(args) => cli::verify::run(args),
         Command::Version => {
             println!("hookwright {}", env!("CARGO_PKG_VERSION"));
             std::process::ExitCode::SUCCESS

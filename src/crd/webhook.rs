@@ -281,6 +281,11 @@ pub struct WebhookStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_pending_since: Option<String>,
 
+    /// The last value of the hookwright.dev/reconcile-requested-at annotation that was acted
+    /// on; a different value forces a full resync (read back and repair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_request_handled: Option<String>,
+
     /// Current state: Ready (remote webhook equals the spec), Synced (outcome of the last
     /// reconcile, with a stable reason such as Created, Updated, UpToDate, SecretNotFound,
     /// InvalidSpec, Unauthorized, RateLimited) and, after a test delivery, Delivered.

@@ -1,0 +1,124 @@
+//! `hookwright run`: the operator.
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use hookwright::controller::context::{Context, Settings};
+use hookwright::controller::{self, RunOptions};
+use hookwright::metrics::Metrics;
+use hookwright::providers::mendix::{Timeouts, http_client};
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Reconciles running at once.
+    #[arg(long, env = "HOOKWRIGHT_CONCURRENCY", default_value_t = 4)]
+    concurrency: u16,
+    /// How often each remote webhook is read back to repair portal edits (e.g. 10m, 30s, 1h).
+    #[arg(long, env = "HOOKWRIGHT_DRIFT_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    drift_interval: Duration,
+    /// Log format: text or json.
+    #[arg(long, env = "HOOKWRIGHT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// Address of /livez, /readyz and /metrics.
+    #[arg(long, env = "HOOKWRIGHT_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    metrics_addr: SocketAddr,
+    /// Watch only this namespace (namespace-scoped install). Default: all namespaces.
+    #[arg(long, env = "HOOKWRIGHT_NAMESPACE")]
+    namespace: Option<String>,
+    /// Timeout of one provider API request.
+    #[arg(long, env = "HOOKWRIGHT_API_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    api_timeout: Duration,
+    /// Timeout to connect to a provider API.
+    #[arg(long, env = "HOOKWRIGHT_API_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    api_connect_timeout: Duration,
+    /// Allow test deliveries requested with the hookwright.dev/test-delivery-requested-at
+    /// annotation (the operator then POSTs to webhook URLs itself).
+    #[arg(long, env = "HOOKWRIGHT_ENABLE_TEST_DELIVERY", default_value_t = false)]
+    enable_test_delivery: bool,
+}
+
+/// `90s`, `10m`, `1h`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map(|i| s.split_at(i)).unwrap_or((s, "s"));
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}: expected e.g. 30s, 10m, 1h"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration unit in {s:?}: use ms, s, m or h")),
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("duration {s:?} must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    crate::cli::init_tracing(&args.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hookwright: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(operate(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "hookwright stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn operate(args: RunArgs) -> anyhow::Result<()> {
+    hookwright::tls::install_crypto_provider();
+    let client = kube::Client::try_default().await?;
+    let metrics = Arc::new(Metrics::default());
+    let ready = Arc::new(AtomicBool::new(false));
+    let _server = hookwright::server::serve(args.metrics_addr, hookwright::server::router(ready.clone(), metrics.clone())).await?;
+    let http = http_client(Timeouts { connect: args.api_connect_timeout, request: args.api_timeout })?;
+    let settings = Settings {
+        drift_interval: args.drift_interval,
+        api_timeouts: Timeouts { connect: args.api_connect_timeout, request: args.api_timeout },
+        test_delivery: args.enable_test_delivery,
+    };
+    let ctx = Arc::new(Context::new(client, http, metrics, settings));
+    tracing::info!(namespace = ?args.namespace, concurrency = args.concurrency, drift_interval = ?args.drift_interval, "starting controller");
+    let opts = RunOptions { namespace: args.namespace, concurrency: args.concurrency };
+    controller::run(ctx, opts, ready, shutdown_signal()).await;
+    tracing::info!("controller stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(t) => t,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! Reconcile errors, one variant per step that can fail. Each maps to a stable condition
+//! reason; messages name the object or field at fault and never contain secret values.
+use std::time::{Duration, SystemTime};
+
+use crate::providers::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("{kind} {name:?} not found{}", in_ns(.namespace))]
+    ProviderNotFound { kind: &'static str, name: String, namespace: Option<String> },
+    #[error("{kind} {name:?} has no mendix block; only Mendix is supported")]
+    ProviderUnsupported { kind: &'static str, name: String },
+    #[error("spec.mendix is required (Socotra is not yet supported)")]
+    NoTarget,
+    #[error("Secret {namespace}/{name} not found ({purpose})")]
+    SecretNotFound { namespace: String, name: String, purpose: &'static str },
+    #[error("Secret {namespace}/{name} has no key {key:?} ({purpose})")]
+    SecretKeyMissing { namespace: String, name: String, key: String, purpose: &'static str },
+    #[error("Secret {namespace}/{name} key {key:?} is empty or not UTF-8 text ({purpose})")]
+    SecretValueInvalid { namespace: String, name: String, key: String, purpose: &'static str },
+    #[error("provider call failed: {0}")]
+    Api(#[from] ApiError),
+    #[error("Kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+fn in_ns(ns: &Option<String>) -> String {
+    ns.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_default()
+}
+
+impl ReconcileError {
+    /// The stable CamelCase reason shown in the `Synced` condition and in Events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ReconcileError::ProviderNotFound { .. } | ReconcileError::ProviderUnsupported { .. } => "ProviderNotReady",
+            ReconcileError::NoTarget => "InvalidSpec",
+            ReconcileError::SecretNotFound { .. } | ReconcileError::SecretKeyMissing { .. } => "SecretNotFound",
+            ReconcileError::SecretValueInvalid { .. } => "InvalidSecret",
+            ReconcileError::Api(e) => match e {
+                ApiError::Invalid(_) => "InvalidSpec",
+                ApiError::Unauthenticated | ApiError::Forbidden => "Unauthorized",
+                ApiError::RateLimited { .. } => "RateLimited",
+                _ => "RemoteError",
+            },
+            ReconcileError::Kube(_) => "KubernetesError",
+        }
+    }
+
+    /// When to try again: at the rate-limit reset; slowly for problems only a change of the
+    /// object, a Secret or the provider can fix (those changes trigger a reconcile by
+    /// themselves); with exponential backoff for transient trouble.
+    pub fn retry_after(&self, failures: u32) -> Duration {
+        match self {
+            ReconcileError::Api(ApiError::RateLimited { reset_at }) => {
+                reset_at.duration_since(SystemTime::now()).unwrap_or_default() + Duration::from_millis(500)
+            }
+            ReconcileError::Api(ApiError::Invalid(_)) | ReconcileError::NoTarget => backoff(failures, 60, 3600),
+            ReconcileError::Api(e) if e.is_auth() => backoff(failures, 30, 1800),
+            ReconcileError::Api(_) | ReconcileError::Kube(_) => backoff(failures, 1, 300),
+            _ => backoff(failures, 10, 600),
+        }
+    }
+}
+
+/// `base·2^(failures-1)` seconds, capped, with ±10% jitter.
+fn backoff(failures: u32, base: u64, cap: u64) -> Duration {
+    let secs = base.saturating_mul(1 << failures.saturating_sub(1).min(20)).min(cap) as f64;
+    Duration::from_secs_f64(secs * (0.9 + 0.2 * rand::random::<f64>()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_spec_is_retried_slowly() {
+        let e = ReconcileError::Api(ApiError::Invalid(vec![]));
+        assert_eq!(e.reason(), "InvalidSpec");
+        assert!(e.retry_after(1) >= Duration::from_secs(54));
+    }
+
+    #[test]
+    fn rate_limit_waits_for_reset() {
+        let reset_at = SystemTime::now() + Duration::from_secs(20);
+        let d = ReconcileError::Api(ApiError::RateLimited { reset_at }).retry_after(1);
+        assert!(d >= Duration::from_secs(19) && d <= Duration::from_secs(21), "{d:?}");
+    }
+
+    #[test]
+    fn messages_name_the_secret_not_its_value() {
+        let e = ReconcileError::SecretKeyMissing {
+            namespace: "a".into(),
+            name: "s".into(),
+            key: "k".into(),
+            purpose: "validation secret",
+        };
+        assert_eq!(e.to_string(), "Secret a/s has no key \"k\" (validation secret)");
+        assert_eq!(e.reason(), "SecretNotFound");
+    }
+}

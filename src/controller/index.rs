@@ -1,0 +1,92 @@
+//! Which Webhooks depend on a Secret or a provider, answered from the reflector stores (the
+//! Webhook and provider caches the controller keeps anyway). Secrets themselves are watched
+//! metadata-only, so no Secret data is cached.
+use kube::ResourceExt;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
+
+#[derive(Clone)]
+pub struct Index {
+    pub webhooks: Store<Webhook>,
+    pub providers: Store<WebhookProvider>,
+    pub cluster_providers: Store<ClusterWebhookProvider>,
+}
+
+impl Index {
+    /// Webhooks that read Secret `ns/name` (validation secret, generated secret, header value,
+    /// or their provider's token).
+    pub fn secret_users(&self, ns: &str, name: &str) -> Vec<ObjectRef<Webhook>> {
+        self.webhooks
+            .state()
+            .iter()
+            .filter(|wh| {
+                let wh_ns = wh.namespace().unwrap_or_default();
+                (wh_ns == ns && uses_secret_directly(wh, name)) || self.token_secret_of(wh).is_some_and(|(tns, tname)| tns == ns && tname == name)
+            })
+            .map(|wh| ObjectRef::from_obj(wh.as_ref()))
+            .collect()
+    }
+
+    /// Webhooks that use provider `kind` `name` (in `ns` for a namespaced provider).
+    pub fn provider_users(&self, kind: ProviderKind, ns: Option<&str>, name: &str) -> Vec<ObjectRef<Webhook>> {
+        self.webhooks
+            .state()
+            .iter()
+            .filter(|wh| {
+                wh.spec.provider_ref.kind == kind
+                    && wh.spec.provider_ref.name == name
+                    && (kind == ProviderKind::ClusterWebhookProvider || wh.namespace().as_deref() == ns)
+            })
+            .map(|wh| ObjectRef::from_obj(wh.as_ref()))
+            .collect()
+    }
+
+    fn token_secret_of(&self, wh: &Webhook) -> Option<(String, String)> {
+        let pref = &wh.spec.provider_ref;
+        match pref.kind {
+            ProviderKind::WebhookProvider => {
+                let ns = wh.namespace()?;
+                let p = self.providers.get(&ObjectRef::new(&pref.name).within(&ns))?;
+                let r = &p.spec.mendix.as_ref()?.token_secret_ref;
+                Some((ns, r.name.clone()))
+            }
+            ProviderKind::ClusterWebhookProvider => {
+                let p = self.cluster_providers.get(&ObjectRef::new(&pref.name))?;
+                let r = &p.spec.mendix.as_ref()?.token_secret_ref;
+                Some((r.namespace.clone(), r.name.clone()))
+            }
+        }
+    }
+}
+
+/// A Secret in the Webhook's own namespace that it reads.
+pub fn uses_secret_directly(wh: &Webhook, secret: &str) -> bool {
+    let validation = match &wh.spec.validation_secret_ref {
+        Some(r) => r.name == secret,
+        None => crate::secrets::generated_secret_name(&wh.name_any()) == secret,
+    };
+    validation || wh.spec.headers.iter().any(|h| h.value_from.as_ref().is_some_and(|f| f.secret_key_ref.name == secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::{HeaderSpec, HeaderValueSource, SecretKeyRef, WebhookSpec};
+
+    #[test]
+    fn direct_secret_references() {
+        let mut wh = Webhook::new("hook", WebhookSpec::default());
+        assert!(uses_secret_directly(&wh, "hook-validation-secret"));
+        wh.spec.validation_secret_ref = Some(SecretKeyRef { name: "sig".into(), key: "k".into() });
+        assert!(uses_secret_directly(&wh, "sig"));
+        assert!(!uses_secret_directly(&wh, "hook-validation-secret"));
+        wh.spec.headers.push(HeaderSpec {
+            name: "Authorization".into(),
+            value: None,
+            value_from: Some(HeaderValueSource { secret_key_ref: SecretKeyRef { name: "auth".into(), key: "h".into() } }),
+        });
+        assert!(uses_secret_directly(&wh, "auth"));
+        assert!(!uses_secret_directly(&wh, "other"));
+    }
+}

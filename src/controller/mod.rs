@@ -1,0 +1,131 @@
+//! The `Webhook` controller: watches, triggers and the reconcile loop.
+pub mod conditions;
+pub mod context;
+pub mod desired;
+pub mod error;
+pub mod index;
+pub mod provider;
+pub mod reconcile;
+pub mod report;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::core::PartialObjectMeta;
+use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::ResourceExt;
+
+use crate::crd::{
+    ClusterWebhookProvider, EXTERNAL_ID_ANNOTATION, ProviderKind, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION, Webhook,
+    WebhookProvider,
+};
+use context::Context;
+use index::Index;
+
+/// How the controller runs (from `hookwright run`).
+pub struct RunOptions {
+    /// Watch only this namespace (namespace-scoped install); all namespaces when `None`.
+    pub namespace: Option<String>,
+    pub concurrency: u16,
+}
+
+fn api<K>(client: &kube::Client, ns: &Option<String>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// What makes a Webhook worth reconciling: its spec (generation), deletion, finalizers and the
+/// annotations hookwright acts on. Status-only updates (our own writes) do not trigger.
+fn trigger_hash(wh: &Webhook) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    wh.metadata.generation.hash(&mut h);
+    wh.metadata.deletion_timestamp.is_some().hash(&mut h);
+    wh.finalizers().hash(&mut h);
+    for a in [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION] {
+        wh.annotations().get(a).hash(&mut h);
+    }
+    Some(h.finish())
+}
+
+/// Runs the controller until `shutdown` resolves. `ready` turns true once the Webhook cache
+/// has its first full list.
+pub async fn run(
+    ctx: Arc<Context>,
+    opts: RunOptions,
+    ready: Arc<AtomicBool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let client = ctx.client.clone();
+    let wc = watcher::Config::default();
+
+    let (webhooks, webhook_writer) = reflector::store::<Webhook>();
+    let webhook_stream = watcher(api::<Webhook>(&client, &opts.namespace), wc.clone())
+        .default_backoff()
+        .reflect(webhook_writer)
+        .applied_objects()
+        .predicate_filter(trigger_hash, Default::default());
+
+    let (providers, provider_writer) = reflector::store::<WebhookProvider>();
+    let provider_stream = watcher(api::<WebhookProvider>(&client, &opts.namespace), wc.clone())
+        .default_backoff()
+        .reflect(provider_writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+
+    let (cluster_providers, cluster_writer) = reflector::store::<ClusterWebhookProvider>();
+    let cluster_stream = watcher(Api::<ClusterWebhookProvider>::all(client.clone()), wc.clone())
+        .default_backoff()
+        .reflect(cluster_writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+
+    // Secrets: metadata only (no data cached); a change re-triggers the Webhooks using it.
+    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let secret_stream = watcher(secret_api, wc).default_backoff().touched_objects();
+
+    let index = Index { webhooks: webhooks.clone(), providers, cluster_providers };
+    let (i1, i2, i3) = (index.clone(), index.clone(), index);
+
+    let store = webhooks.clone();
+    tokio::spawn(async move {
+        if store.wait_until_ready().await.is_ok() {
+            ready.store(true, Ordering::SeqCst);
+        }
+    });
+
+    Controller::for_stream(webhook_stream, webhooks)
+        .with_config(ControllerConfig::default().concurrency(opts.concurrency).debounce(Duration::from_millis(200)))
+        .watches_stream(provider_stream, move |p: WebhookProvider| {
+            i1.provider_users(ProviderKind::WebhookProvider, p.namespace().as_deref(), &p.name_any())
+        })
+        .watches_stream(cluster_stream, move |p: ClusterWebhookProvider| {
+            i2.provider_users(ProviderKind::ClusterWebhookProvider, None, &p.name_any())
+        })
+        .watches_stream(secret_stream, move |s| -> Vec<ObjectRef<Webhook>> {
+            i3.secret_users(&s.namespace().unwrap_or_default(), &s.name_any())
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "controller event");
+            }
+        })
+        .await;
+}

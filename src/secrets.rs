@@ -1,0 +1,139 @@
+//! Reading the Secrets a `Webhook` refers to, and the validation secret hookwright generates
+//! when none is referenced. Values are returned as `SecretString` and never logged.
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ObjectMeta, PostParams};
+use kube::{Resource, ResourceExt};
+use secrecy::SecretString;
+
+use crate::controller::error::ReconcileError;
+use crate::crd::Webhook;
+
+/// Label on Secrets hookwright creates (the chart's admission policy keys on it).
+pub const MANAGED_BY_LABEL: (&str, &str) = ("app.kubernetes.io/managed-by", "hookwright");
+/// Key of the generated validation secret in its Secret.
+pub const GENERATED_KEY: &str = "secret";
+
+/// Name of the Secret holding a generated validation secret.
+pub fn generated_secret_name(webhook_name: &str) -> String {
+    format!("{webhook_name}-validation-secret")
+}
+
+/// A new validation secret: `whsec_` + base64 of 24 random bytes (32 characters), matching
+/// Mendix's `^(whsec_)?[a-zA-Z0-9+/=]{32,100}$`.
+pub fn generate_validation_secret() -> String {
+    let bytes: [u8; 24] = rand::random();
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// Reads `key` of Secret `namespace/name` as text.
+pub async fn read_key(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    key: &str,
+    purpose: &'static str,
+) -> Result<SecretString, ReconcileError> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let secret = api.get_opt(name).await?.ok_or_else(|| ReconcileError::SecretNotFound {
+        namespace: namespace.into(),
+        name: name.into(),
+        purpose,
+    })?;
+    value_of(&secret, key).ok_or_else(|| ReconcileError::SecretKeyMissing {
+        namespace: namespace.into(),
+        name: name.into(),
+        key: key.into(),
+        purpose,
+    })?
+    .map_err(|()| ReconcileError::SecretValueInvalid { namespace: namespace.into(), name: name.into(), key: key.into(), purpose })
+}
+
+/// `Some(Ok(text))`, `Some(Err(()))` when present but empty/not UTF-8, `None` when absent.
+/// Surrounding whitespace (a trailing newline from `echo > file`) is trimmed.
+fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
+    let raw: Vec<u8> = match (secret.data.as_ref().and_then(|d| d.get(key)), secret.string_data.as_ref().and_then(|d| d.get(key))) {
+        (Some(ByteString(b)), _) => b.clone(),
+        (None, Some(s)) => s.as_bytes().to_vec(),
+        (None, None) => return None,
+    };
+    Some(match String::from_utf8(raw) {
+        Ok(s) if !s.trim().is_empty() => Ok(SecretString::from(s.trim().to_string())),
+        _ => Err(()),
+    })
+}
+
+/// The generated validation secret of `wh`: read from its owned Secret, or generated and
+/// stored there once. Never regenerated while that Secret exists.
+pub async fn generated_validation_secret(client: &kube::Client, wh: &Webhook) -> Result<SecretString, ReconcileError> {
+    let ns = wh.namespace().unwrap_or_default();
+    let name = generated_secret_name(&wh.name_any());
+    let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    if let Some(existing) = api.get_opt(&name).await? {
+        return match value_of(&existing, GENERATED_KEY) {
+            Some(Ok(v)) => Ok(v),
+            _ => Err(ReconcileError::SecretValueInvalid {
+                namespace: ns,
+                name,
+                key: GENERATED_KEY.into(),
+                purpose: "generated validation secret; delete the Secret to generate a new one",
+            }),
+        };
+    }
+    let value = generate_validation_secret();
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(ns.clone()),
+            labels: Some(BTreeMap::from([(MANAGED_BY_LABEL.0.into(), MANAGED_BY_LABEL.1.into())])),
+            owner_references: wh.controller_owner_ref(&()).map(|o| vec![o]),
+            ..Default::default()
+        },
+        type_: Some("Opaque".into()),
+        data: Some(BTreeMap::from([(GENERATED_KEY.into(), ByteString(value.clone().into_bytes()))])),
+        ..Default::default()
+    };
+    match api.create(&PostParams::default(), &secret).await {
+        Ok(_) => Ok(SecretString::from(value)),
+        // Another worker (or a previous run) created it first: use what is stored.
+        Err(kube::Error::Api(s)) if s.code == 409 => {
+            let stored = api.get(&name).await?;
+            value_of(&stored, GENERATED_KEY).and_then(Result::ok).ok_or(ReconcileError::SecretValueInvalid {
+                namespace: ns,
+                name,
+                key: GENERATED_KEY.into(),
+                purpose: "generated validation secret",
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secret_matches_the_mendix_pattern() {
+        let re = regex::Regex::new("^(whsec_)?[a-zA-Z0-9+/=]{32,100}$").unwrap();
+        let a = generate_validation_secret();
+        assert!(re.is_match(&a), "{}", a.len());
+        assert_ne!(a, generate_validation_secret());
+    }
+
+    #[test]
+    fn values_are_trimmed_and_empty_is_invalid() {
+        let mut s = Secret::default();
+        s.data = Some(BTreeMap::from([
+            ("k".to_string(), ByteString(b"tok\n".to_vec())),
+            ("e".to_string(), ByteString(b" \n".to_vec())),
+        ]));
+        use secrecy::ExposeSecret;
+        assert_eq!(value_of(&s, "k").unwrap().unwrap().expose_secret(), "tok");
+        assert!(value_of(&s, "e").unwrap().is_err());
+        assert!(value_of(&s, "missing").is_none());
+    }
+}
