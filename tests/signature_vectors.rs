@@ -66,8 +66,13 @@ fn published_standard_webhooks_vectors_sign_and_verify() {
         assert_eq!(sign(&bare, v.id, v.timestamp, v.body.as_bytes()), v.signature, "{}", v.source);
 
         let ts = v.timestamp.to_string();
-        let ok =
-            verify_headers(&[key.clone()], &parts(v.id, &ts, v.signature), v.body.as_bytes(), v.timestamp, TOLERANCE);
+        let ok = verify_headers(
+            std::slice::from_ref(&key),
+            &parts(v.id, &ts, v.signature),
+            v.body.as_bytes(),
+            v.timestamp,
+            TOLERANCE,
+        );
         assert!(ok.is_ok(), "{}: {ok:?}", v.source);
         // The Go suite's multi-signature case: other versions and wrong v1 entries around the valid one.
         let multi = format!(
@@ -75,7 +80,13 @@ fn published_standard_webhooks_vectors_sign_and_verify() {
              v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
             v.signature
         );
-        let ok = verify_headers(&[key.clone()], &parts(v.id, &ts, &multi), v.body.as_bytes(), v.timestamp, TOLERANCE);
+        let ok = verify_headers(
+            std::slice::from_ref(&key),
+            &parts(v.id, &ts, &multi),
+            v.body.as_bytes(),
+            v.timestamp,
+            TOLERANCE,
+        );
         assert_eq!(ok.map(|m| m.signature_index), Ok(1), "{}", v.source);
         // The Python suite's "invalid signature" (last base64 character changed).
         let mut wrong = v.signature.to_string();
@@ -83,7 +94,13 @@ fn published_standard_webhooks_vectors_sign_and_verify() {
         wrong.push(if last == 'A' { 'B' } else { 'A' });
         let tampered = format!("{}=", &v.signature[..v.signature.len() - 2]);
         for bad in [wrong.as_str(), tampered.as_str()] {
-            let err = verify_headers(&[key.clone()], &parts(v.id, &ts, bad), v.body.as_bytes(), v.timestamp, TOLERANCE);
+            let err = verify_headers(
+                std::slice::from_ref(&key),
+                &parts(v.id, &ts, bad),
+                v.body.as_bytes(),
+                v.timestamp,
+                TOLERANCE,
+            );
             assert!(err.is_err(), "{}: {bad}", v.source);
         }
         // Tolerance: exactly 5 minutes either way passes, one second more fails.
@@ -93,7 +110,13 @@ fn published_standard_webhooks_vectors_sign_and_verify() {
             (v.timestamp + 301, false),
             (v.timestamp - 301, false),
         ] {
-            let r = verify_headers(&[key.clone()], &parts(v.id, &ts, v.signature), v.body.as_bytes(), now, TOLERANCE);
+            let r = verify_headers(
+                std::slice::from_ref(&key),
+                &parts(v.id, &ts, v.signature),
+                v.body.as_bytes(),
+                now,
+                TOLERANCE,
+            );
             assert_eq!(r.is_ok(), ok, "{} at now={now}: {r:?}", v.source);
             if !ok {
                 assert!(r.unwrap_err().is_timestamp());
@@ -155,8 +178,14 @@ fn raw_key_vectors_from_openssl() {
             assert_eq!(sign(&key, id, ts, body.as_bytes()), expected, "secret {secret:?} body {body:?}");
             let tss = ts.to_string();
             assert!(
-                verify_headers(&[key.clone()], &parts(id, &tss, &expected), body.as_bytes(), ts + 299, TOLERANCE)
-                    .is_ok()
+                verify_headers(
+                    std::slice::from_ref(&key),
+                    &parts(id, &tss, &expected),
+                    body.as_bytes(),
+                    ts + 299,
+                    TOLERANCE
+                )
+                .is_ok()
             );
         }
     }

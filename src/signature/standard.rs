@@ -320,7 +320,8 @@ mod tests {
         let new = SigningKey::whsec("whsec_bmV3LXNlY3JldC1ieXRlcw==").unwrap();
         let list = sign_list(&[new.clone(), old.clone()], "msg_1", NOW, b"x");
         let ts = NOW.to_string();
-        let v = verify_headers(&[old.clone()], &headers("msg_1", &ts, &list), b"x", NOW, DEFAULT_TOLERANCE).unwrap();
+        let v = verify_headers(std::slice::from_ref(&old), &headers("msg_1", &ts, &list), b"x", NOW, DEFAULT_TOLERANCE)
+            .unwrap();
         assert_eq!(v.signature_index, 1);
         let noise = format!("v1a,AAAA v2,{} {list}", &list[3..47]);
         let v = verify_headers(&[old, new], &headers("msg_1", &ts, &noise), b"x", NOW, DEFAULT_TOLERANCE).unwrap();
