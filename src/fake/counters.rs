@@ -43,9 +43,11 @@ impl Counters {
     }
 }
 
-/// The route template of a request path (with `{app}` and `{id}` literally).
+/// The route template of a request path (with `{app}` and `{id}` literally). Inside the router
+/// nested at `/api/v1` the prefix is already stripped, so both forms are accepted.
 pub fn route_template(path: &str) -> &'static str {
-    let Some(rest) = path.strip_prefix("/api/v1/") else {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let Some(rest) = path.strip_prefix('/') else {
         return ROUTE_OTHER;
     };
     let segs: Vec<&str> = rest.split('/').collect();
@@ -66,6 +68,7 @@ mod tests {
         assert_eq!(route_template("/api/v1/apps/x/webhooks/mxep_1"), ROUTE_ITEM);
         assert_eq!(route_template("/api/v1/apps/x/webhooks/"), ROUTE_OTHER);
         assert_eq!(route_template("/api/v1/apps//webhooks"), ROUTE_OTHER);
+        assert_eq!(route_template("/apps/x/webhooks"), ROUTE_LIST);
         assert_eq!(route_template("/other"), ROUTE_OTHER);
     }
 }
