@@ -489,6 +489,7 @@ async fn status_subresource_printer_columns_short_names_and_explain() {
     assert_eq!(st.conditions.len(), 2);
 
     let table = run_kubectl(cp, &["get", "wh", "-n", &ns]).await;
+    eprintln!("{table}");
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["NAME", "APP", "URL", "EVENTS", "ACTIVE", "READY", "REASON", "ID", "AGE"], "{table}");
     let row = table.lines().nth(1).expect("one row");
