@@ -7,10 +7,13 @@
 //! reason, the kernel kills etcd and kube-apiserver too.
 
 mod certs;
+mod crds;
 mod paths;
 mod process;
 
+pub use crds::install_crds;
 pub use paths::bin_dir;
+pub use process::{Guarded, spawn_logged};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

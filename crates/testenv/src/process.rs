@@ -38,16 +38,23 @@ fn spawner() -> &'static Mutex<mpsc::Sender<SpawnRequest>> {
 }
 
 /// A child process killed on drop, or by the kernel when this process dies.
-pub(crate) struct Guarded {
+pub struct Guarded {
     what: &'static str,
     child: Mutex<Child>,
     log: std::path::PathBuf,
 }
 
 pub(crate) fn spawn(what: &'static str, bin: &Path, args: &[String], log: &Path) -> Result<Guarded, TestEnvError> {
-    let out = File::create(log)?;
     let mut cmd = Command::new(bin);
-    cmd.args(args).stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
+    cmd.args(args);
+    spawn_logged(what, cmd, log)
+}
+
+/// Starts `cmd` with stdout and stderr appended to `log`; the process is killed when the
+/// returned guard drops, or by the kernel when this process dies.
+pub fn spawn_logged(what: &'static str, mut cmd: Command, log: &Path) -> Result<Guarded, TestEnvError> {
+    let out = File::create(log)?;
+    cmd.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
@@ -65,20 +72,25 @@ pub(crate) fn spawn(what: &'static str, bin: &Path, args: &[String], log: &Path)
 }
 
 impl Guarded {
-    pub(crate) fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.lock().expect("child").id()
     }
 
     /// Err with the log tail when the process has exited.
-    pub(crate) fn check_running(&self) -> Result<(), TestEnvError> {
+    pub fn check_running(&self) -> Result<(), TestEnvError> {
         match self.child.lock().expect("child").try_wait()? {
             None => Ok(()),
             Some(status) => Err(TestEnvError::Exited { what: self.what, status: status.to_string(), log: self.log_tail() }),
         }
     }
 
+    /// Path of the process's log file.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// The last 40 lines of the process's log.
-    pub(crate) fn log_tail(&self) -> String {
+    pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
