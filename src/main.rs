@@ -2,6 +2,7 @@
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod receive;
 
 #[derive(Parser)]
 #[command(name = "hookwright", version, about = "Manage SaaS webhook subscriptions as Kubernetes resources")]
@@ -20,6 +21,8 @@ enum Command {
     Crd,
     /// Verify one delivery's webhook signature (exit 0 valid, 1 invalid, 2 timestamp outside tolerance, 64 usage).
     Verify(cli::verify::VerifyArgs),
+    /// Verifying reverse proxy: check each delivery's signature, timestamp and webhook-id, forward good ones upstream.
+    Receive(cli::receive::ReceiveArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => cli::run::run(args),
         Command::Crd => cli::crd::run(),
         Command::Verify(args) => cli::verify::run(args),
+        Command::Receive(args) => cli::receive::run(args),
         Command::Version => {
             println!("hookwright {}", env!("CARGO_PKG_VERSION"));
             std::process::ExitCode::SUCCESS

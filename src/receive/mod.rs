@@ -1,0 +1,260 @@
+//! The verifying reverse proxy behind `hookwright receive`: every POST must carry a valid
+//! Standard Webhooks signature from an accepted secret, a timestamp within the tolerance and a
+//! `webhook-id` not delivered before; good ones are forwarded with all their headers and body to
+//! the upstream and its answer is relayed, bad ones get 401. `GET /livez` and `GET /metrics` are
+//! answered by the proxy itself.
+
+pub mod forward;
+pub mod metrics;
+pub mod replay;
+pub mod secrets;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
+use hookwright::signature::{self, WebhookHeaders};
+use http::{HeaderValue, Method, StatusCode, header};
+
+use self::metrics::{Metrics, Outcome};
+use self::replay::{ClaimError, ReplayCache};
+use self::secrets::{Reload, SecretSet};
+
+/// Settings of the proxy (the flags of `hookwright receive` minus listen and secret file).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where verified deliveries go; the request path is appended to its path.
+    pub upstream: url::Url,
+    /// Timestamp tolerance, both directions; also how long a delivered id is remembered.
+    pub tolerance: Duration,
+    /// Larger bodies are refused with 413.
+    pub max_body_bytes: usize,
+    /// Upper bound of one upstream exchange.
+    pub upstream_timeout: Duration,
+    /// Most `webhook-id`s remembered at once.
+    pub replay_capacity: usize,
+    /// How often the secret file is re-read.
+    pub secret_poll: Duration,
+}
+
+/// Shared state of the running proxy.
+pub struct Proxy {
+    config: Config,
+    secrets: RwLock<SecretSet>,
+    replay: Mutex<ReplayCache>,
+    metrics: Metrics,
+    client: reqwest::Client,
+}
+
+impl Proxy {
+    /// Builds the proxy around an already loaded secret set.
+    pub fn new(config: Config, secrets: SecretSet) -> Result<Arc<Proxy>, reqwest::Error> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.upstream_timeout)
+            .build()?;
+        let metrics = Metrics::default();
+        metrics.set_secrets(secrets.accepted().len());
+        Ok(Arc::new(Proxy {
+            replay: Mutex::new(ReplayCache::new(config.replay_capacity)),
+            secrets: RwLock::new(secrets),
+            config,
+            metrics,
+            client,
+        }))
+    }
+
+    /// Re-reads the secret file once (the poll task calls this).
+    pub fn reload_secret(&self) {
+        let mut set = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
+        match set.reload(Instant::now()) {
+            Ok(Reload::Unchanged) | Ok(Reload::Refused { .. }) => {}
+            Ok(Reload::Rotated) => {
+                self.metrics.reload(true);
+                tracing::info!(
+                    grace_accepted = set.accepted().len(),
+                    "secret file changed: new secret is current, previous one accepted during the grace period"
+                );
+            }
+            Err(e) => {
+                self.metrics.reload(false);
+                tracing::error!(error = %e, "secret file not reloaded; still using the secret(s) loaded before");
+            }
+        }
+        self.metrics.set_secrets(set.accepted().len());
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes, re-reading the secret file meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    proxy: Arc<Proxy>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let poller = {
+        let proxy = proxy.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(proxy.config.secret_poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let p = proxy.clone();
+                // File I/O off the async workers.
+                let _ = tokio::task::spawn_blocking(move || p.reload_secret()).await;
+            }
+        })
+    };
+    let app = Router::new().fallback(handle).with_state(proxy);
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    poller.abort();
+    result
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    let mut r = (status, body.into()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    match (&parts.method, parts.uri.path()) {
+        (&Method::GET | &Method::HEAD, "/livez") => return text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/metrics") => {
+            let mut r = (StatusCode::OK, proxy.metrics.encode()).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            );
+            return r;
+        }
+        _ => {}
+    }
+    if parts.method != Method::POST {
+        proxy.metrics.request(Outcome::MethodNotAllowed);
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only POST deliveries are accepted\n");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let body = match read_body(body, proxy.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(outcome) => {
+            proxy.metrics.request(outcome);
+            return match outcome {
+                Outcome::TooLarge => text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("body larger than {} bytes\n", proxy.config.max_body_bytes),
+                ),
+                _ => text(StatusCode::BAD_REQUEST, "cannot read the request body\n"),
+            };
+        }
+    };
+
+    let now = signature::unix_now();
+    let verified = WebhookHeaders::from_header_map(&parts.headers).and_then(|h| {
+        let secrets = proxy.secrets.read().unwrap_or_else(PoisonError::into_inner);
+        signature::verify_headers(secrets.accepted(), &h, &body, now, proxy.config.tolerance).map(|v| (h.id, v))
+    });
+    let (id, verified) = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            let outcome = Outcome::from_error(&e);
+            proxy.metrics.request(outcome);
+            tracing::warn!(%peer, outcome = outcome.as_str(), reason = %e, "delivery rejected");
+            return text(StatusCode::UNAUTHORIZED, format!("webhook rejected: {e}\n"));
+        }
+    };
+    proxy.metrics.verified(verified.key_index);
+
+    let tolerance = i64::try_from(proxy.config.tolerance.as_secs()).unwrap_or(i64::MAX);
+    let expires = verified.timestamp.saturating_add(tolerance);
+    let claim = {
+        let mut replay = proxy.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        let r = replay.claim(id, expires, now);
+        proxy.metrics.set_replay_entries(replay.len());
+        r
+    };
+    match claim {
+        Ok(()) => {}
+        Err(ClaimError::Replayed) => {
+            proxy.metrics.request(Outcome::Replayed);
+            tracing::warn!(%peer, outcome = "replayed", webhook_id = id, "delivery rejected: webhook-id seen before");
+            return text(StatusCode::UNAUTHORIZED, "webhook rejected: this webhook-id was already delivered\n");
+        }
+        Err(ClaimError::Full) => {
+            proxy.metrics.request(Outcome::ReplayCacheFull);
+            tracing::error!(capacity = proxy.config.replay_capacity, "replay cache full; answering 503");
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "replay cache full, retry later\n");
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return r;
+        }
+    }
+    // Released on every path except a 2xx answer, including this future being dropped.
+    let mut claim = Claim { proxy: &proxy, id, confirmed: false };
+
+    let url = forward::upstream_url(&proxy.config.upstream, &parts.uri);
+    let headers = forward::upstream_headers(&parts.headers, peer);
+    match forward::forward(&proxy.client, url, headers, body).await {
+        Ok(response) => {
+            let status = response.status();
+            proxy.metrics.request(Outcome::Forwarded);
+            proxy.metrics.upstream_status(status.as_u16());
+            if status.is_success() {
+                claim.confirm();
+            }
+            tracing::info!(%peer, webhook_id = id, upstream_status = status.as_u16(), "delivery forwarded");
+            response
+        }
+        Err(e) => {
+            proxy.metrics.request(Outcome::UpstreamError);
+            tracing::warn!(webhook_id = id, error = e.message(), "delivery verified but not forwarded");
+            text(e.status(), format!("{}\n", e.message()))
+        }
+    }
+}
+
+/// A claimed `webhook-id`; released on drop unless confirmed.
+struct Claim<'a> {
+    proxy: &'a Proxy,
+    id: &'a str,
+    confirmed: bool,
+}
+
+impl Claim<'_> {
+    fn confirm(&mut self) {
+        self.proxy.replay.lock().unwrap_or_else(PoisonError::into_inner).confirm(self.id);
+        self.confirmed = true;
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.confirmed {
+            let mut replay = self.proxy.replay.lock().unwrap_or_else(PoisonError::into_inner);
+            replay.release(self.id);
+            self.proxy.metrics.set_replay_entries(replay.len());
+        }
+    }
+}
+
+async fn read_body(body: Body, max: usize) -> Result<Bytes, Outcome> {
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Outcome::BadRequest)?;
+        if buf.len().saturating_add(chunk.len()) > max {
+            return Err(Outcome::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}

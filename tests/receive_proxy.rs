@@ -1,0 +1,486 @@
+//! `hookwright receive` (the verifying reverse proxy, run as the real binary) in front of a tiny
+//! upstream on 127.0.0.1: valid deliveries are forwarded with all headers and the body and the
+//! upstream's answer comes back; tampered bodies, old or future timestamps, replays and unknown
+//! secrets get 401 and are counted on /metrics; the secret file is re-read on change with the
+//! previous secret accepted during the grace period. One test drives it from the fake Mendix
+//! API's event delivery.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
+use hookwright::signature::{SigningKey, new_message_id, sign, unix_now};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookwright");
+const SECRET: &str = "receive-test-secret-0123456789abcdefghij";
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// One request as the upstream saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    uri: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// A tiny upstream: records requests; `/fail...` answers 500, everything else 200.
+struct Upstream {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+async fn upstream_handler(
+    State(seen): State<Arc<Mutex<Vec<Seen>>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    seen.lock().unwrap().push(Seen { uri: uri.to_string(), headers, body });
+    if uri.path().starts_with("/fail") {
+        (StatusCode::INTERNAL_SERVER_ERROR, "upstream says no").into_response()
+    } else {
+        (StatusCode::OK, [("x-upstream", "yes")], "upstream ok").into_response()
+    }
+}
+
+impl Upstream {
+    async fn start() -> Upstream {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let app = axum::Router::new().fallback(upstream_handler).with_state(seen.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Upstream { addr, seen }
+    }
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// The proxy process; killed when dropped.
+struct ProxyProc {
+    child: Child,
+    url: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+    secret_file: PathBuf,
+}
+
+impl ProxyProc {
+    fn start(upstream: &str, extra: &[&str]) -> ProxyProc {
+        let dir = tempfile::tempdir().unwrap();
+        let secret_file = dir.path().join("secret");
+        std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+        let log = dir.path().join("proxy.log");
+        let mut child = Command::new(BIN)
+            .args(["receive", "--listen", "127.0.0.1:0", "--upstream", upstream, "--secret-file"])
+            .arg(&secret_file)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(DEADLINE).unwrap_or_default();
+        let url = line.trim().strip_prefix("hookwright receive: listening on ").map(str::to_string);
+        let mut p = ProxyProc { child, url: String::new(), log, _dir: dir, secret_file };
+        match url {
+            Some(u) => p.url = u,
+            None => panic!("proxy did not start (stdout {line:?}); log:\n{}", p.logs()),
+        }
+        p
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Replaces the secret file the way the kubelet does: write aside, then rename over.
+    fn rotate_secret(&self, secret: &str) {
+        let tmp = self.secret_file.with_extension("new");
+        std::fs::write(&tmp, secret).unwrap();
+        std::fs::rename(&tmp, &self.secret_file).unwrap();
+    }
+
+    async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.url)).await.unwrap().text().await.unwrap()
+    }
+}
+
+impl Drop for ProxyProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of one sample in an OpenMetrics text, e.g. `requests_total{outcome="forwarded"}`.
+fn sample(text: &str, series: &str) -> f64 {
+    let name = format!("hookwright_receive_{series} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&name))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sample {series} in\n{text}"))
+}
+
+fn outcome(text: &str, outcome: &str) -> f64 {
+    sample(text, &format!("requests_total{{outcome=\"{outcome}\"}}"))
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// A delivery signed with `secret` at `ts`.
+struct Delivery {
+    id: String,
+    ts: i64,
+    signature: String,
+    body: Vec<u8>,
+}
+
+impl Delivery {
+    fn new(secret: &str, ts: i64, body: &[u8]) -> Delivery {
+        let id = new_message_id();
+        let signature = sign(&SigningKey::raw(secret).unwrap(), &id, ts, body);
+        Delivery { id, ts, signature, body: body.to_vec() }
+    }
+
+    async fn post(&self, proxy: &ProxyProc, path: &str) -> reqwest::Response {
+        self.post_body(proxy, path, self.body.clone()).await
+    }
+
+    async fn post_body(&self, proxy: &ProxyProc, path: &str, body: Vec<u8>) -> reqwest::Response {
+        client()
+            .post(format!("{}{path}", proxy.url))
+            .header("content-type", "application/json")
+            .header("webhook-id", &self.id)
+            .header("webhook-timestamp", self.ts.to_string())
+            .header("webhook-signature", &self.signature)
+            .header("x-custom-header", "custom-value")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+const BODY: &[u8] = br#"{"eventType":"package.uploaded","projectId":"f60650eb-230a-4419-a6af-b3668fc82d5d"}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_delivery_is_forwarded_with_all_headers_and_body() {
+    let upstream = Upstream::start().await;
+    let proxy = ProxyProc::start(&upstream.url(), &[]);
+    let d = Delivery::new(SECRET, unix_now(), BODY);
+    let resp = d.post(&proxy, "/hooks/mendix?source=test").await;
+    assert_eq!(resp.status(), 200, "{}", proxy.logs());
+    assert_eq!(resp.headers()["x-upstream"], "yes");
+    assert_eq!(resp.text().await.unwrap(), "upstream ok");
+
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 1);
+    let s = &seen[0];
+    assert_eq!(s.uri, "/hooks/mendix?source=test");
+    assert_eq!(s.body.as_ref(), BODY);
+    assert_eq!(s.headers["webhook-id"], d.id.as_str());
+    assert_eq!(s.headers["webhook-timestamp"], d.ts.to_string().as_str());
+    assert_eq!(s.headers["webhook-signature"], d.signature.as_str());
+    assert_eq!(s.headers["x-custom-header"], "custom-value");
+    assert_eq!(s.headers["content-type"], "application/json");
+    assert_eq!(s.headers["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(s.headers["host"], upstream.addr.to_string().as_str());
+
+    let m = proxy.metrics().await;
+    assert_eq!(outcome(&m, "forwarded"), 1.0);
+    assert_eq!(sample(&m, "upstream_responses_total{status=\"200\"}"), 1.0);
+    assert_eq!(sample(&m, "verified_total{secret=\"current\"}"), 1.0);
+    assert!(!proxy.logs().contains(SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_deliveries_get_401_and_are_counted() {
+    let upstream = Upstream::start().await;
+    let proxy = ProxyProc::start(&upstream.url(), &[]);
+    let now = unix_now();
+
+    // Tampered body: signed for BODY, sent with one byte changed.
+    let d = Delivery::new(SECRET, now, BODY);
+    let mut tampered = BODY.to_vec();
+    tampered[3] ^= 1;
+    let r = d.post_body(&proxy, "/", tampered).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("no signature matches"));
+
+    // Old and future timestamps (correctly signed).
+    let r = Delivery::new(SECRET, now - 3600, BODY).post(&proxy, "/").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("older than now"));
+    let r = Delivery::new(SECRET, now + 3600, BODY).post(&proxy, "/").await;
+    assert_eq!(r.status(), 401);
+
+    // Wrong secret.
+    assert_eq!(Delivery::new("someone-else", now, BODY).post(&proxy, "/").await.status(), 401);
+
+    // Replay: the same delivery twice.
+    let d = Delivery::new(SECRET, now, BODY);
+    assert_eq!(d.post(&proxy, "/").await.status(), 200);
+    let r = d.post(&proxy, "/").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("already delivered"));
+    // Replay with the same id re-signed at another timestamp is refused too.
+    let again = Delivery {
+        id: d.id.clone(),
+        ts: now - 10,
+        signature: sign(&SigningKey::raw(SECRET).unwrap(), &d.id, now - 10, BODY),
+        body: BODY.to_vec(),
+    };
+    assert_eq!(again.post(&proxy, "/").await.status(), 401);
+
+    // No webhook headers at all; a GET; a body over the limit.
+    let r = client().post(format!("{}/", proxy.url)).body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client().get(format!("{}/hooks", proxy.url)).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let r = client().get(format!("{}/livez", proxy.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    assert_eq!(upstream.seen().len(), 1, "only the one valid delivery reached the upstream");
+    let m = proxy.metrics().await;
+    for (o, n) in [
+        ("forwarded", 1.0),
+        ("bad_signature", 2.0),
+        ("expired", 1.0),
+        ("too_new", 1.0),
+        ("replayed", 2.0),
+        ("missing_header", 1.0),
+        ("method_not_allowed", 1.0),
+        ("upstream_error", 0.0),
+    ] {
+        assert_eq!(outcome(&m, o), n, "{o}\n{m}");
+    }
+    assert!(!proxy.logs().contains(SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_upstream_failures() {
+    let upstream = Upstream::start().await;
+    let proxy = ProxyProc::start(&upstream.url(), &["--max-body-bytes", "64"]);
+    let big = vec![b'x'; 65];
+    let r = Delivery::new(SECRET, unix_now(), &big).post(&proxy, "/").await;
+    assert_eq!(r.status(), 413);
+
+    // The upstream answers 500: relayed, and the id stays usable for the sender's retry.
+    let d = Delivery::new(SECRET, unix_now(), b"{}");
+    let r = d.post(&proxy, "/fail").await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.text().await.unwrap(), "upstream says no");
+    assert_eq!(d.post(&proxy, "/").await.status(), 200, "retry after a failed delivery is not a replay");
+    assert_eq!(d.post(&proxy, "/").await.status(), 401, "after success it is");
+
+    // Upstream unreachable: 502, counted, id released.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let proxy2 = ProxyProc::start(&dead_url, &[]);
+    let r = Delivery::new(SECRET, unix_now(), b"{}").post(&proxy2, "/").await;
+    assert_eq!(r.status(), 502);
+    let m = proxy2.metrics().await;
+    assert_eq!(outcome(&m, "upstream_error"), 1.0);
+
+    let m = proxy.metrics().await;
+    assert_eq!(outcome(&m, "too_large"), 1.0);
+    assert_eq!(sample(&m, "upstream_responses_total{status=\"500\"}"), 1.0);
+    assert_eq!(outcome(&m, "replayed"), 1.0);
+}
+
+/// Polls `f` until it returns true or the deadline passes.
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    for _ in 0..3000 {
+        if f().await {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_rotation_accepts_old_and_new_during_the_grace_period() {
+    let upstream = Upstream::start().await;
+    let proxy = ProxyProc::start(&upstream.url(), &["--grace-period", "4", "--secret-poll-interval-ms", "100"]);
+    let new_secret = "rotated-secret-abcdefghijklmnopqrstuvwxyz";
+    assert_eq!(Delivery::new(SECRET, unix_now(), BODY).post(&proxy, "/").await.status(), 200);
+    assert_eq!(Delivery::new(new_secret, unix_now(), BODY).post(&proxy, "/").await.status(), 401);
+
+    proxy.rotate_secret(new_secret);
+    eventually("the new secret to be accepted", || async {
+        Delivery::new(new_secret, unix_now(), BODY).post(&proxy, "/").await.status() == 200
+    })
+    .await;
+    let rotated_at = Instant::now();
+    // Within the grace period the old secret still works, and Mendix-style lists with both too.
+    let old = Delivery::new(SECRET, unix_now(), BODY).post(&proxy, "/").await.status();
+    let within = rotated_at.elapsed() < Duration::from_secs(3);
+    if within {
+        assert_eq!(old, 200, "old secret refused during the grace period\n{}", proxy.logs());
+    }
+    let m = proxy.metrics().await;
+    assert_eq!(sample(&m, "secret_reloads_total{result=\"ok\"}"), 1.0);
+    if within {
+        assert_eq!(sample(&m, "verified_total{secret=\"previous\"}"), 1.0);
+    }
+
+    // After the grace period only the new one.
+    eventually("the old secret to be retired", || async {
+        Delivery::new(SECRET, unix_now(), BODY).post(&proxy, "/").await.status() == 401
+    })
+    .await;
+    assert!(rotated_at.elapsed() >= Duration::from_secs(3), "old secret retired before its grace period ended");
+    assert_eq!(Delivery::new(new_secret, unix_now(), BODY).post(&proxy, "/").await.status(), 200);
+    let m = proxy.metrics().await;
+    assert_eq!(sample(&m, "accepted_secrets"), 1.0);
+
+    // An unusable file (empty) is refused: the current secret stays, the error is counted.
+    proxy.rotate_secret("\n");
+    eventually("the refused reload to be counted", || async {
+        sample(&proxy.metrics().await, "secret_reloads_total{result=\"error\"}") >= 1.0
+    })
+    .await;
+    assert_eq!(Delivery::new(new_secret, unix_now(), BODY).post(&proxy, "/").await.status(), 200);
+    assert!(!proxy.logs().contains(SECRET) && !proxy.logs().contains(new_secret));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fake_mendix_event_goes_through_the_proxy_and_attacks_do_not() {
+    use hookwright::fake::{DeliverySettings, FakeConfig, FakeServer};
+    let upstream = Upstream::start().await;
+    let proxy = ProxyProc::start(&upstream.url(), &[]);
+    let fake = FakeServer::start(FakeConfig {
+        delivery: DeliverySettings { max_attempts: 1, ..DeliverySettings::default() },
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let app = "f60650eb-230a-4419-a6af-b3668fc82d5d";
+    let http = client();
+    let created = http
+        .post(format!("{}/apps/{app}/webhooks", fake.admin_url()))
+        .json(&serde_json::json!({
+            "name": "through the proxy",
+            "url": format!("{}/hooks/mendix", proxy.url),
+            "eventTypes": ["package.uploaded"],
+            "validationSecret": SECRET,
+            "headers": [{"key": "X-Team", "value": "platform"}],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{}", created.text().await.unwrap());
+    let emitted = http
+        .post(format!("{}/events", fake.admin_url()))
+        .json(&serde_json::json!({"appId": app, "eventType": "package.uploaded"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emitted.status(), 202);
+    let emitted: serde_json::Value = emitted.json().await.unwrap();
+
+    eventually("the event to reach the upstream", || async { !upstream.seen().is_empty() }).await;
+    let seen = upstream.seen()[0].clone();
+    assert_eq!(seen.uri, "/hooks/mendix");
+    assert_eq!(seen.headers["webhook-id"], emitted["messageId"].as_str().unwrap());
+    assert_eq!(seen.headers["x-team"], "platform");
+    let payload: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+    assert_eq!(payload, emitted["payload"]);
+    eventually("the fake to record a 200 delivery", || async {
+        let d: serde_json::Value =
+            http.get(format!("{}/deliveries", fake.admin_url())).send().await.unwrap().json().await.unwrap();
+        d["deliveries"].as_array().is_some_and(|a| a.iter().any(|x| x["status"] == 200))
+    })
+    .await;
+
+    // Replay of the captured delivery, byte for byte.
+    let replay = |body: Vec<u8>, ts: String, sig: String| {
+        let mut req = http.post(format!("{}/hooks/mendix", proxy.url));
+        for (name, value) in &seen.headers {
+            if !["host", "content-length", "webhook-timestamp", "webhook-signature"].contains(&name.as_str()) {
+                req = req.header(name, value);
+            }
+        }
+        req.header("webhook-timestamp", ts).header("webhook-signature", sig).body(body).send()
+    };
+    let ts = seen.headers["webhook-timestamp"].to_str().unwrap().to_string();
+    let sig = seen.headers["webhook-signature"].to_str().unwrap().to_string();
+    assert_eq!(replay(seen.body.to_vec(), ts.clone(), sig.clone()).await.unwrap().status(), 401);
+    // Tampered body with the captured signature.
+    let mut tampered = seen.body.to_vec();
+    tampered.extend_from_slice(b" ");
+    assert_eq!(replay(tampered, ts, sig).await.unwrap().status(), 401);
+    // An old timestamp, correctly signed for a fresh id.
+    let old = Delivery::new(SECRET, unix_now() - 600, &seen.body);
+    assert_eq!(old.post(&proxy, "/hooks/mendix").await.status(), 401);
+
+    assert_eq!(upstream.seen().len(), 1);
+    let m = proxy.metrics().await;
+    assert_eq!(outcome(&m, "forwarded"), 1.0);
+    assert_eq!(outcome(&m, "replayed"), 1.0);
+    assert_eq!(outcome(&m, "bad_signature"), 1.0);
+    assert_eq!(outcome(&m, "expired"), 1.0);
+    fake.shutdown().await;
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cret").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let run = |args: &[&str], secret: &Path| {
+        Command::new(BIN)
+            .args(["receive", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .arg("--secret-file")
+            .arg(secret)
+            .output()
+            .unwrap()
+    };
+    for (args, file, needle) in [
+        (&["--upstream", "ftp://x"][..], secret.as_path(), "expected an http"),
+        (&["--upstream", "not a url"][..], secret.as_path(), "--upstream"),
+        (&["--upstream", "http://127.0.0.1:1"][..], dir.path().join("missing").as_path(), "cannot read secret file"),
+        (&["--upstream", "http://127.0.0.1:1"][..], empty.as_path(), "secret is empty"),
+        (&["--upstream", "http://127.0.0.1:1", "--key-format", "nope"][..], secret.as_path(), "unknown key format"),
+    ] {
+        let out = run(args, file);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("s3cret"));
+    }
+}
