@@ -35,7 +35,11 @@ impl Default for Metrics {
         let duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         let in_flight = Gauge::default();
         registry.register("reconciles", "Reconciles by result (a condition reason)", reconciles.clone());
-        registry.register("provider_requests", "Provider API requests by method, route and status (0 = no response)", api_calls.clone());
+        registry.register(
+            "provider_requests",
+            "Provider API requests by method, route and status (0 = no response)",
+            api_calls.clone(),
+        );
         registry.register("reconcile_duration_seconds", "Duration of reconciles", duration.clone());
         registry.register("reconciles_in_flight", "Reconciles running now", in_flight.clone());
         Metrics { registry, reconciles, api_calls, duration, in_flight }
@@ -53,7 +57,12 @@ impl Metrics {
     }
 
     pub fn api_call(&self, provider: &str, method: &str, route: &str, status: u16) {
-        let labels = ApiLabels { provider: provider.into(), method: method.into(), route: route.into(), status: status.to_string() };
+        let labels = ApiLabels {
+            provider: provider.into(),
+            method: method.into(),
+            route: route.into(),
+            status: status.to_string(),
+        };
         self.api_calls.get_or_create(&labels).inc();
     }
 

@@ -43,23 +43,30 @@ pub async fn read_key(
         name: name.into(),
         purpose,
     })?;
-    value_of(&secret, key).ok_or_else(|| ReconcileError::SecretKeyMissing {
-        namespace: namespace.into(),
-        name: name.into(),
-        key: key.into(),
-        purpose,
-    })?
-    .map_err(|()| ReconcileError::SecretValueInvalid { namespace: namespace.into(), name: name.into(), key: key.into(), purpose })
+    value_of(&secret, key)
+        .ok_or_else(|| ReconcileError::SecretKeyMissing {
+            namespace: namespace.into(),
+            name: name.into(),
+            key: key.into(),
+            purpose,
+        })?
+        .map_err(|()| ReconcileError::SecretValueInvalid {
+            namespace: namespace.into(),
+            name: name.into(),
+            key: key.into(),
+            purpose,
+        })
 }
 
 /// `Some(Ok(text))`, `Some(Err(()))` when present but empty/not UTF-8, `None` when absent.
 /// Surrounding whitespace (a trailing newline from `echo > file`) is trimmed.
 fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
-    let raw: Vec<u8> = match (secret.data.as_ref().and_then(|d| d.get(key)), secret.string_data.as_ref().and_then(|d| d.get(key))) {
-        (Some(ByteString(b)), _) => b.clone(),
-        (None, Some(s)) => s.as_bytes().to_vec(),
-        (None, None) => return None,
-    };
+    let raw: Vec<u8> =
+        match (secret.data.as_ref().and_then(|d| d.get(key)), secret.string_data.as_ref().and_then(|d| d.get(key))) {
+            (Some(ByteString(b)), _) => b.clone(),
+            (None, Some(s)) => s.as_bytes().to_vec(),
+            (None, None) => return None,
+        };
     Some(match String::from_utf8(raw) {
         Ok(s) if !s.trim().is_empty() => Ok(SecretString::from(s.trim().to_string())),
         _ => Err(()),
@@ -126,11 +133,13 @@ mod tests {
 
     #[test]
     fn values_are_trimmed_and_empty_is_invalid() {
-        let mut s = Secret::default();
-        s.data = Some(BTreeMap::from([
-            ("k".to_string(), ByteString(b"tok\n".to_vec())),
-            ("e".to_string(), ByteString(b" \n".to_vec())),
-        ]));
+        let s = Secret {
+            data: Some(BTreeMap::from([
+                ("k".to_string(), ByteString(b"tok\n".to_vec())),
+                ("e".to_string(), ByteString(b" \n".to_vec())),
+            ])),
+            ..Default::default()
+        };
         use secrecy::ExposeSecret;
         assert_eq!(value_of(&s, "k").unwrap().unwrap().expose_secret(), "tok");
         assert!(value_of(&s, "e").unwrap().is_err());

@@ -25,7 +25,11 @@ pub fn router(ready: Arc<AtomicBool>, metrics: Arc<Metrics>) -> Router {
 }
 
 async fn readyz(State(h): State<Health>) -> (StatusCode, &'static str) {
-    if h.ready.load(Ordering::SeqCst) { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "cache not synced yet") }
+    if h.ready.load(Ordering::SeqCst) {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "cache not synced yet")
+    }
 }
 
 async fn metrics_text(State(h): State<Health>) -> ([(axum::http::HeaderName, &'static str); 1], String) {

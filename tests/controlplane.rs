@@ -34,7 +34,9 @@ async fn service_account_token_is_subject_to_rbac() {
     let admin = cp.client().await.unwrap();
     let ns = hookwright_testenv::create_namespace(&admin, "rbac").await.unwrap();
     let sas: Api<ServiceAccount> = Api::namespaced(admin.clone(), &ns);
-    sas.create(&PostParams::default(), &ServiceAccount { metadata: meta("reader"), ..Default::default() }).await.unwrap();
+    sas.create(&PostParams::default(), &ServiceAccount { metadata: meta("reader"), ..Default::default() })
+        .await
+        .unwrap();
     let tr = TokenRequest {
         spec: Some(TokenRequestSpec { audiences: Some(vec![]), expiration_seconds: Some(3600), ..Default::default() }),
         ..Default::default()
@@ -69,8 +71,17 @@ async fn service_account_token_is_subject_to_rbac() {
     let rbs: Api<RoleBinding> = Api::namespaced(admin, &ns);
     let rb = RoleBinding {
         metadata: meta("reader-reads-secrets"),
-        role_ref: RoleRef { api_group: Some("rbac.authorization.k8s.io".into()), kind: "Role".into(), name: "secret-reader".into() },
-        subjects: Some(vec![Subject { kind: "ServiceAccount".into(), name: "reader".into(), namespace: Some(ns.clone()), ..Default::default() }]),
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "Role".into(),
+            name: "secret-reader".into(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".into(),
+            name: "reader".into(),
+            namespace: Some(ns.clone()),
+            ..Default::default()
+        }]),
     };
     rbs.create(&PostParams::default(), &rb).await.unwrap();
 

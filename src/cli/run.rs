@@ -80,7 +80,9 @@ async fn operate(args: RunArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default().await?;
     let metrics = Arc::new(Metrics::default());
     let ready = Arc::new(AtomicBool::new(false));
-    let _server = hookwright::server::serve(args.metrics_addr, hookwright::server::router(ready.clone(), metrics.clone())).await?;
+    let _server =
+        hookwright::server::serve(args.metrics_addr, hookwright::server::router(ready.clone(), metrics.clone()))
+            .await?;
     let http = http_client(Timeouts { connect: args.api_connect_timeout, request: args.api_timeout })?;
     let settings = Settings {
         drift_interval: args.drift_interval,

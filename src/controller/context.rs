@@ -34,10 +34,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(client: kube::Client, http: reqwest::Client, metrics: Arc<Metrics>, settings: Settings) -> Self {
-        let reporter = Reporter {
-            controller: "hookwright".into(),
-            instance: std::env::var("POD_NAME").ok(),
-        };
+        let reporter = Reporter { controller: "hookwright".into(), instance: std::env::var("POD_NAME").ok() };
         Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,

@@ -22,7 +22,8 @@ impl Index {
             .iter()
             .filter(|wh| {
                 let wh_ns = wh.namespace().unwrap_or_default();
-                (wh_ns == ns && uses_secret_directly(wh, name)) || self.token_secret_of(wh).is_some_and(|(tns, tname)| tns == ns && tname == name)
+                (wh_ns == ns && uses_secret_directly(wh, name))
+                    || self.token_secret_of(wh).is_some_and(|(tns, tname)| tns == ns && tname == name)
             })
             .map(|wh| ObjectRef::from_obj(wh.as_ref()))
             .collect()
@@ -84,7 +85,9 @@ mod tests {
         wh.spec.headers.push(HeaderSpec {
             name: "Authorization".into(),
             value: None,
-            value_from: Some(HeaderValueSource { secret_key_ref: SecretKeyRef { name: "auth".into(), key: "h".into() } }),
+            value_from: Some(HeaderValueSource {
+                secret_key_ref: SecretKeyRef { name: "auth".into(), key: "h".into() },
+            }),
         });
         assert!(uses_secret_directly(&wh, "auth"));
         assert!(!uses_secret_directly(&wh, "other"));

@@ -14,16 +14,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
-use kube::core::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, predicates, watcher};
-use kube::ResourceExt;
 
 use crate::crd::{
-    ClusterWebhookProvider, EXTERNAL_ID_ANNOTATION, ProviderKind, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION, Webhook,
-    WebhookProvider,
+    ClusterWebhookProvider, EXTERNAL_ID_ANNOTATION, ProviderKind, RECONCILE_REQUESTED_ANNOTATION,
+    TEST_DELIVERY_ANNOTATION, Webhook, WebhookProvider,
 };
 use context::Context;
 use index::Index;
@@ -37,7 +37,10 @@ pub struct RunOptions {
 
 fn api<K>(client: &kube::Client, ns: &Option<String>) -> Api<K>
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
     K::DynamicType: Default,
 {
     match ns {

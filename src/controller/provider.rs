@@ -3,8 +3,8 @@
 //! own namespace (the tenancy boundary, as with cert-manager's Issuer).
 use std::sync::Arc;
 
-use kube::api::{Api, Patch, PatchParams};
 use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams};
 use secrecy::ExposeSecret;
 
 use super::conditions;
@@ -76,7 +76,15 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
             (e, None)
         }
     };
-    let token = match crate::secrets::read_key(&ctx.client, &endpoint.token_ns, &endpoint.token_name, &endpoint.token_key, "provider token").await {
+    let token = match crate::secrets::read_key(
+        &ctx.client,
+        &endpoint.token_ns,
+        &endpoint.token_name,
+        &endpoint.token_key,
+        "provider token",
+    )
+    .await
+    {
         Ok(t) => t,
         Err(e) => {
             let key = ProviderKey { kind, name: pref.name.clone(), namespace };

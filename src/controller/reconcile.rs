@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::ResourceExt;
 use secrecy::SecretString;
 
 use super::conditions::{self, READY, SYNCED};
@@ -112,10 +112,10 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             if !unchanged {
                 report::event(ctx, wh, true, reason, "Sync", msg.clone()).await;
             }
-            if let (Some((key, remaining)), ReconcileError::Api(api_err)) = (&provider_key, &err) {
-                if api_err.is_auth() {
-                    provider::report(ctx, key, *remaining, false, "Unauthorized", &msg).await;
-                }
+            if let (Some((key, remaining)), ReconcileError::Api(api_err)) = (&provider_key, &err)
+                && api_err.is_auth()
+            {
+                provider::report(ctx, key, *remaining, false, "Unauthorized", &msg).await;
             }
             ctx.metrics.reconciled(reason);
             Ok(Action::requeue(err.retry_after(failures)))
@@ -154,7 +154,13 @@ async fn converge(
     hash: &str,
     status: &mut WebhookStatus,
 ) -> Result<Synced, ReconcileError> {
-    let synced = |id: String, reason, confirmed, note: Option<String>| Synced { id, hash: hash.to_string(), reason, confirmed, note };
+    let synced = |id: String, reason, confirmed, note: Option<String>| Synced {
+        id,
+        hash: hash.to_string(),
+        reason,
+        confirmed,
+        note,
+    };
 
     // 5. No id yet: recover a create that may have been sent, else create.
     let known = status.webhook_id.clone().or_else(|| wh.annotations().get(EXTERNAL_ID_ANNOTATION).cloned());
@@ -186,7 +192,9 @@ async fn converge(
     if !drift_due {
         return match api.update(app, &id, desired).await {
             Ok(_) => Ok(synced(id.clone(), "Updated", true, Some(format!("updated remote webhook {id}")))),
-            Err(ApiError::NotFound) => recreate(ctx, wh, api, app, desired, status, &id).await.map(|(new, note)| synced(new, "Recreated", true, Some(note))),
+            Err(ApiError::NotFound) => recreate(ctx, wh, api, app, desired, status, &id)
+                .await
+                .map(|(new, note)| synced(new, "Recreated", true, Some(note))),
             Err(e) => Err(e.into()),
         };
     }
@@ -210,7 +218,9 @@ async fn converge(
     let (reason, note) = match (adopting, changed) {
         (true, _) => ("Adopted", format!("adopted remote webhook {id} and updated {fields}")),
         (false, true) => ("Updated", format!("updated remote webhook {id}")),
-        (false, false) => ("DriftRepaired", format!("remote webhook {id} was changed outside hookwright ({fields}); restored it")),
+        (false, false) => {
+            ("DriftRepaired", format!("remote webhook {id} was changed outside hookwright ({fields}); restored it"))
+        }
     };
     Ok(synced(id, reason, true, Some(note)))
 }
@@ -277,7 +287,15 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
     let id = status.webhook_id.clone().or_else(|| wh.annotations().get(EXTERNAL_ID_ANNOTATION).cloned());
     if wh.spec.deletion_policy == DeletionPolicy::Orphan {
         if let Some(id) = id {
-            report::event(ctx, wh, false, "Orphaned", "Delete", format!("left remote webhook {id} in place (deletionPolicy: Orphan)")).await;
+            report::event(
+                ctx,
+                wh,
+                false,
+                "Orphaned",
+                "Delete",
+                format!("left remote webhook {id} in place (deletionPolicy: Orphan)"),
+            )
+            .await;
         }
         return Ok(Action::await_change());
     }
@@ -350,7 +368,14 @@ async fn headers(ctx: &Context, wh: &Webhook, ns: &str) -> Result<Vec<Header>, R
 }
 
 fn outcome_unknown(e: &ApiError) -> bool {
-    matches!(e, ApiError::Timeout | ApiError::Transport(_) | ApiError::Server { .. } | ApiError::Decode | ApiError::Unexpected { .. })
+    matches!(
+        e,
+        ApiError::Timeout
+            | ApiError::Transport(_)
+            | ApiError::Server { .. }
+            | ApiError::Decode
+            | ApiError::Unexpected { .. }
+    )
 }
 
 fn resync_requested(wh: &Webhook, status: &WebhookStatus) -> bool {

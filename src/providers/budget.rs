@@ -42,24 +42,25 @@ impl RateBudget {
             if let Some(until) = view.blocked_until.filter(|u| *u > now) {
                 return Err(until);
             }
-            if let (Some(0), Some(reset)) = (view.remaining, view.reset) {
-                if reset > now {
-                    return Err(reset);
-                }
+            if let (Some(0), Some(reset)) = (view.remaining, view.reset)
+                && reset > now
+            {
+                return Err(reset);
             }
         }
-        if let Some(limiter) = &self.local {
-            if let Err(not_until) = limiter.check() {
-                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-                return Err(now + wait);
-            }
+        if let Some(limiter) = &self.local
+            && let Err(not_until) = limiter.check()
+        {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            return Err(now + wait);
         }
         Ok(())
     }
 
     /// Learns from a response's status and `X-RateLimit-*` headers.
     pub fn observe(&self, status: u16, headers: &http::HeaderMap, now: SystemTime) {
-        let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let num =
+            |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let reset = num("x-ratelimit-reset").map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
         let mut view = self.server.lock().expect("budget lock");
         if let Some(r) = num("x-ratelimit-remaining") {
@@ -80,10 +81,13 @@ impl RateBudget {
     }
 }
 
+/// sha256 of the token, and the client-side requests-per-hour setting.
+type BudgetKey = ([u8; 32], Option<u32>);
+
 /// Budgets by token (keyed by a hash of it, never the token itself).
 #[derive(Default)]
 pub struct Budgets {
-    by_token: Mutex<HashMap<([u8; 32], Option<u32>), Arc<RateBudget>>>,
+    by_token: Mutex<HashMap<BudgetKey, Arc<RateBudget>>>,
 }
 
 impl Budgets {
@@ -111,7 +115,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
         assert!(b.try_acquire(now).is_ok());
         b.observe(429, &headers(0, 1030), now);
-        assert_eq!(b.try_acquire(now + Duration::from_secs(29)), Err(SystemTime::UNIX_EPOCH + Duration::from_secs(1030)));
+        assert_eq!(
+            b.try_acquire(now + Duration::from_secs(29)),
+            Err(SystemTime::UNIX_EPOCH + Duration::from_secs(1030))
+        );
         assert!(b.try_acquire(now + Duration::from_secs(30)).is_ok());
     }
 

@@ -8,11 +8,11 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::WebhookApi;
 use super::budget::RateBudget;
 use super::error::{ApiError, InvalidParam, trim_remote};
 use super::model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook};
 use super::retry::Backoff;
-use super::WebhookApi;
 
 /// Page size used when listing; the API bounds pages by `limit`.
 const PAGE_SIZE: u32 = 50;
@@ -135,7 +135,10 @@ impl MendixClient {
         let status = resp.status();
         self.observe(method.as_str(), route, status.as_u16());
         self.budget.observe(status.as_u16(), resp.headers(), SystemTime::now());
-        let bytes = resp.bytes().await.map_err(|e| if e.is_timeout() { ApiError::Timeout } else { ApiError::Transport(transport_reason(&e)) })?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| if e.is_timeout() { ApiError::Timeout } else { ApiError::Transport(transport_reason(&e)) })?;
         if status.is_success() {
             return Ok((status, bytes_body::Body(bytes.to_vec())));
         }
@@ -174,7 +177,10 @@ fn error_from(status: StatusCode, body: &[u8], budget: &RateBudget) -> ApiError 
         403 => ApiError::Forbidden,
         404 => ApiError::NotFound,
         429 => {
-            let reset_at = budget.try_acquire(SystemTime::now()).err().unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
+            let reset_at = budget
+                .try_acquire(SystemTime::now())
+                .err()
+                .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60));
             ApiError::RateLimited { reset_at }
         }
         s if s >= 500 => ApiError::Server { status: s },
@@ -275,7 +281,11 @@ fn upsert(d: &DesiredWebhook) -> Upsert<'_> {
         event_types: &d.event_types,
         is_active: d.active,
         validation_secret: d.validation_secret.expose_secret(),
-        headers: d.headers.iter().map(|h| WireHeader { key: h.name.clone(), value: h.value.expose_secret().to_string() }).collect(),
+        headers: d
+            .headers
+            .iter()
+            .map(|h| WireHeader { key: h.name.clone(), value: h.value.expose_secret().to_string() })
+            .collect(),
     }
 }
 

@@ -30,7 +30,11 @@ async fn remote_delete_is_recreated_with_an_event() {
     env.create(env.webhook_json("hook")).await;
     let old = webhook_id(&env.wait_ready("hook").await);
     env.admin(reqwest::Method::DELETE, &format!("/apps/{}/webhooks/{old}", env.app), None).await;
-    let wh = env.wait("hook", "a new id", |w| w.status.as_ref().and_then(|s| s.webhook_id.as_ref()).is_some_and(|id| *id != old)).await;
+    let wh = env
+        .wait("hook", "a new id", |w| {
+            w.status.as_ref().and_then(|s| s.webhook_id.as_ref()).is_some_and(|id| *id != old)
+        })
+        .await;
     let new = webhook_id(&wh);
     assert_eq!(env.count("POST").await, 2);
     assert_eq!(env.remote_count().await, 1);

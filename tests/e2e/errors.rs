@@ -51,7 +51,16 @@ async fn bad_token_is_unauthorized_until_fixed_in_its_secret() {
     env.wait_ready("hook").await;
     assert_eq!(env.count_status("POST", 200).await, 1);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !providers.get("mendix").await.unwrap().status.unwrap_or_default().conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True") {
+    while !providers
+        .get("mendix")
+        .await
+        .unwrap()
+        .status
+        .unwrap_or_default()
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+    {
         assert!(Instant::now() < deadline, "provider did not become Ready again");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -90,7 +99,8 @@ async fn rate_limited_token_sends_nothing_before_reset() {
     };
     let reset_at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
     // The operator's next request (drift check or forced resync) meets the 429…
-    env.patch("hook", json!({"metadata": {"annotations": {"hookwright.dev/reconcile-requested-at": "after-limit"}}})).await;
+    env.patch("hook", json!({"metadata": {"annotations": {"hookwright.dev/reconcile-requested-at": "after-limit"}}}))
+        .await;
     env.wait_reason("hook", "RateLimited").await;
     let mine = env.count_status("*", 429).await;
     // …and then nothing more is sent until the reset time.

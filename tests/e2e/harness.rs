@@ -150,7 +150,10 @@ impl Env {
                     return wh;
                 }
                 if Instant::now() > deadline {
-                    panic!("timed out waiting for {what} on {name}; status: {}", serde_json::to_string_pretty(&wh.status).unwrap());
+                    panic!(
+                        "timed out waiting for {what} on {name}; status: {}",
+                        serde_json::to_string_pretty(&wh.status).unwrap()
+                    );
                 }
             } else if Instant::now() > deadline {
                 panic!("timed out waiting for {what}: {name} does not exist");
@@ -162,14 +165,18 @@ impl Env {
     /// Waits until the Ready condition is True for the current generation.
     pub async fn wait_ready(&self, name: &str) -> Webhook {
         self.wait(name, "Ready", |wh| {
-            condition(wh, "Ready").is_some_and(|c| c.status == "True" && c.observed_generation == wh.metadata.generation)
+            condition(wh, "Ready")
+                .is_some_and(|c| c.status == "True" && c.observed_generation == wh.metadata.generation)
         })
         .await
     }
 
     /// Waits until the Synced condition has `reason`.
     pub async fn wait_reason(&self, name: &str, reason: &str) -> Webhook {
-        self.wait(name, &format!("Synced reason {reason}"), |wh| condition(wh, "Synced").is_some_and(|c| c.reason == reason)).await
+        self.wait(name, &format!("Synced reason {reason}"), |wh| {
+            condition(wh, "Synced").is_some_and(|c| c.reason == reason)
+        })
+        .await
     }
 
     pub async fn wait_gone(&self, name: &str) {
@@ -253,7 +260,10 @@ impl Env {
     }
 }
 
-pub fn condition<'a>(wh: &'a Webhook, type_: &str) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+pub fn condition<'a>(
+    wh: &'a Webhook,
+    type_: &str,
+) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
     wh.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_)
 }
 

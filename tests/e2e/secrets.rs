@@ -22,21 +22,36 @@ async fn validation_secret_rotation_and_header_secret_change_each_cost_one_put()
     let hash1 = wh.status.as_ref().unwrap().applied_hash.clone().unwrap();
     let remote = env.remote(&id).await;
     assert_eq!(remote["validationSecret"], sig1);
-    assert!(remote["headers"].as_array().unwrap().contains(&json!({"key": "Authorization", "value": "Bearer first-token-value"})));
+    assert!(
+        remote["headers"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "Authorization", "value": "Bearer first-token-value"}))
+    );
 
     // Rotate the validation secret in its Secret: one PUT, new hash.
     let sig2 = "whsec_".to_string() + &"B".repeat(40);
     env.put_secret("hook-sig", &[("secret", &sig2)]).await;
-    let wh = env.wait("hook", "new applied hash", |w| w.status.as_ref().and_then(|s| s.applied_hash.as_ref()) != Some(&hash1)).await;
+    let wh = env
+        .wait("hook", "new applied hash", |w| w.status.as_ref().and_then(|s| s.applied_hash.as_ref()) != Some(&hash1))
+        .await;
     let hash2 = wh.status.as_ref().unwrap().applied_hash.clone().unwrap();
     assert_eq!(env.count("PUT").await, 1);
     assert_eq!(env.remote(&id).await["validationSecret"], sig2);
 
     // Change the header value in its Secret: one more PUT.
     env.put_secret("hook-auth", &[("header", "Bearer second-token-value")]).await;
-    env.wait("hook", "hash after header change", |w| w.status.as_ref().and_then(|s| s.applied_hash.as_ref()) != Some(&hash2)).await;
+    env.wait("hook", "hash after header change", |w| {
+        w.status.as_ref().and_then(|s| s.applied_hash.as_ref()) != Some(&hash2)
+    })
+    .await;
     assert_eq!(env.count("PUT").await, 2);
-    assert!(env.remote(&id).await["headers"].as_array().unwrap().contains(&json!({"key": "Authorization", "value": "Bearer second-token-value"})));
+    assert!(
+        env.remote(&id).await["headers"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "Authorization", "value": "Bearer second-token-value"}))
+    );
     assert_eq!(env.count("POST").await, 1);
 
     // Nothing of it is printed: operator log, Events, status.

@@ -12,19 +12,25 @@ use crate::TestEnvError;
 pub async fn install_crds(client: &kube::Client, dir: &Path) -> Result<Vec<String>, TestEnvError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut names = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
     files.sort();
     for file in files {
         let text = std::fs::read_to_string(&file)?;
         for doc in serde_yaml_ng::Deserializer::from_str(&text) {
             let value = serde_json::to_value(
-                <serde_yaml_ng::Value as serde::Deserialize>::deserialize(doc).map_err(|e| TestEnvError::Kubeconfig(format!("{}: {e}", file.display())))?,
+                <serde_yaml_ng::Value as serde::Deserialize>::deserialize(doc)
+                    .map_err(|e| TestEnvError::Kubeconfig(format!("{}: {e}", file.display())))?,
             )
             .map_err(|e| TestEnvError::Kubeconfig(e.to_string()))?;
             if value.is_null() {
                 continue;
             }
-            let crd: CustomResourceDefinition = serde_json::from_value(value).map_err(|e| TestEnvError::Kubeconfig(format!("{}: {e}", file.display())))?;
+            let crd: CustomResourceDefinition = serde_json::from_value(value)
+                .map_err(|e| TestEnvError::Kubeconfig(format!("{}: {e}", file.display())))?;
             let name = crd.metadata.name.clone().unwrap_or_default();
             api.patch(&name, &PatchParams::apply("hookwright-testenv").force(), &Patch::Apply(&crd)).await?;
             names.push(name);

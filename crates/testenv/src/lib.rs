@@ -138,10 +138,10 @@ impl ControlPlane {
             self.etcd.check_running()?;
             self.apiserver.check_running()?;
             let req = http::Request::get("/readyz").body(Vec::new()).expect("static request");
-            if let Ok(body) = client.request_text(req).await {
-                if body.trim() == "ok" {
-                    return Ok(());
-                }
+            if let Ok(body) = client.request_text(req).await
+                && body.trim() == "ok"
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(TestEnvError::NotReady {
@@ -196,7 +196,8 @@ impl ControlPlane {
 
     /// A client authenticated with a bearer token (e.g. from TokenRequest).
     pub async fn client_with_token(&self, token: &str) -> Result<kube::Client, TestEnvError> {
-        let kc = Kubeconfig::from_yaml(&self.kubeconfig_yaml(token)).map_err(|e| TestEnvError::Kubeconfig(e.to_string()))?;
+        let kc =
+            Kubeconfig::from_yaml(&self.kubeconfig_yaml(token)).map_err(|e| TestEnvError::Kubeconfig(e.to_string()))?;
         let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
             .await
             .map_err(|e| TestEnvError::Kubeconfig(e.to_string()))?;

@@ -80,7 +80,9 @@ impl Guarded {
     pub fn check_running(&self) -> Result<(), TestEnvError> {
         match self.child.lock().expect("child").try_wait()? {
             None => Ok(()),
-            Some(status) => Err(TestEnvError::Exited { what: self.what, status: status.to_string(), log: self.log_tail() }),
+            Some(status) => {
+                Err(TestEnvError::Exited { what: self.what, status: status.to_string(), log: self.log_tail() })
+            }
         }
     }
 

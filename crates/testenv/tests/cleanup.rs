@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 fn killed_harness_leaves_no_process_behind() {
     use std::io::BufRead;
     let bin = env!("CARGO_BIN_EXE_hookwright-testenv");
-    let mut child = std::process::Command::new(bin)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start hookwright-testenv");
+    let mut child =
+        std::process::Command::new(bin).stdout(std::process::Stdio::piped()).spawn().expect("start hookwright-testenv");
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad ready line {line:?}: {e}"));
+    let info: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad ready line {line:?}: {e}"));
     let pids: Vec<u32> = info["pids"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap() as u32).collect();
     assert_eq!(pids.len(), 2);
     for pid in &pids {
