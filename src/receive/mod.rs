@@ -75,7 +75,7 @@ impl Proxy {
     pub fn reload_secret(&self) {
         let mut set = self.secrets.write().unwrap_or_else(PoisonError::into_inner);
         match set.reload(Instant::now()) {
-            Ok(Reload::Unchanged) | Ok(Reload::Refused { .. }) => {}
+            Ok(Reload::Unchanged) | Ok(Reload::StillRefused) => {}
             Ok(Reload::Rotated) => {
                 self.metrics.reload(true);
                 tracing::info!(

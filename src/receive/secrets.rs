@@ -31,9 +31,9 @@ pub enum Reload {
     Unchanged,
     /// A new secret is current; the old one is accepted until the grace period ends.
     Rotated,
-    /// The file changed but its content is not a usable secret (it was already reported for
-    /// this content if `reported` is false).
-    Refused { reported: bool },
+    /// The file is unreadable or not a usable secret, as at the previous reload (the error was
+    /// returned then; it is not repeated at every poll).
+    StillRefused,
 }
 
 /// The accepted secrets: the current one first, then previous ones until their deadline.
@@ -45,6 +45,8 @@ pub struct SecretSet {
     current_digest: [u8; 32],
     /// The digest of the last unusable content, so it is reported once, not at every poll.
     refused_digest: Option<[u8; 32]>,
+    /// Whether the previous reload could not read the file (reported once, like bad content).
+    unreadable: bool,
     previous: Vec<(SigningKey, Instant)>,
     /// Current and unexpired previous keys, in that order (what verification uses).
     accepted: Vec<SigningKey>,
@@ -68,6 +70,7 @@ impl SecretSet {
             current: key,
             current_digest: digest(hookwright::signature::key::trim_line_end(&contents)),
             refused_digest: None,
+            unreadable: false,
             previous: Vec::new(),
         })
     }
@@ -80,7 +83,17 @@ impl SecretSet {
     /// Re-reads the file at `now`; also retires previous secrets whose grace period is over.
     pub fn reload(&mut self, now: Instant) -> Result<Reload, SecretFileError> {
         self.expire(now);
-        let contents = read(&self.path)?;
+        let contents = match read(&self.path) {
+            Ok(c) => {
+                self.unreadable = false;
+                c
+            }
+            Err(_) if self.unreadable => return Ok(Reload::StillRefused),
+            Err(e) => {
+                self.unreadable = true;
+                return Err(e);
+            }
+        };
         let trimmed = hookwright::signature::key::trim_line_end(&contents);
         let d = digest(trimmed);
         if d == self.current_digest {
@@ -100,7 +113,7 @@ impl SecretSet {
                 let reported = self.refused_digest == Some(d);
                 self.refused_digest = Some(d);
                 if reported {
-                    Ok(Reload::Refused { reported: false })
+                    Ok(Reload::StillRefused)
                 } else {
                     Err(SecretFileError::Key { path: self.path.clone(), source })
                 }
@@ -172,11 +185,14 @@ mod tests {
         let t = Instant::now();
         let err = set.reload(t).unwrap_err();
         assert!(err.to_string().contains("empty"), "{err}");
-        assert_eq!(set.reload(t).unwrap(), Reload::Refused { reported: false });
+        assert_eq!(set.reload(t).unwrap(), Reload::StillRefused);
         assert!(matches(&set, "good-secret"));
         std::fs::remove_file(&path).unwrap();
         assert!(matches!(set.reload(t), Err(SecretFileError::Read { .. })));
+        assert_eq!(set.reload(t).unwrap(), Reload::StillRefused, "reported once");
         assert!(matches(&set, "good-secret"));
-        assert!(SecretSet::load(&path, KeyFormat::Raw, Duration::ZERO).is_err());
+        std::fs::write(&path, "good-secret").unwrap();
+        assert_eq!(set.reload(t).unwrap(), Reload::Unchanged);
+        assert!(SecretSet::load(&dir.path().join("missing"), KeyFormat::Raw, Duration::ZERO).is_err());
     }
 }
