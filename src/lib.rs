@@ -3,6 +3,7 @@
 pub mod controller;
 pub mod crd;
 pub mod fake;
+pub mod leader;
 pub mod metrics;
 pub mod providers;
 pub mod secrets;

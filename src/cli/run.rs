@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use hookwright::controller::context::{Context, Settings};
 use hookwright::controller::{self, RunOptions};
+use hookwright::leader::{self, LeaseSettings};
 use hookwright::metrics::Metrics;
 use hookwright::providers::mendix::{Timeouts, http_client};
 
@@ -37,6 +38,18 @@ pub struct RunArgs {
     /// annotation (the operator then POSTs to webhook URLs itself).
     #[arg(long, env = "HOOKWRIGHT_ENABLE_TEST_DELIVERY", default_value_t = false)]
     enable_test_delivery: bool,
+    /// Elect a leader through a Lease so only one replica reconciles (needed with replicas > 1).
+    #[arg(long, env = "HOOKWRIGHT_LEADER_ELECTION", default_value_t = false)]
+    leader_election: bool,
+    /// Namespace of the leader-election Lease (default: $POD_NAMESPACE, else --namespace, else "default").
+    #[arg(long, env = "HOOKWRIGHT_LEADER_ELECTION_NAMESPACE")]
+    leader_election_namespace: Option<String>,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "HOOKWRIGHT_LEADER_ELECTION_LEASE", default_value = "hookwright-leader")]
+    leader_election_lease: String,
+    /// How long a leader's Lease lasts without renewal.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    leader_election_duration: Duration,
 }
 
 /// `90s`, `10m`, `1h`, or plain seconds.
@@ -89,10 +102,48 @@ async fn operate(args: RunArgs) -> anyhow::Result<()> {
         api_timeouts: Timeouts { connect: args.api_connect_timeout, request: args.api_timeout },
         test_delivery: args.enable_test_delivery,
     };
+    let leadership = if args.leader_election {
+        let lease = LeaseSettings {
+            namespace: args
+                .leader_election_namespace
+                .clone()
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .or_else(|| args.namespace.clone())
+                .unwrap_or_else(|| "default".into()),
+            name: args.leader_election_lease.clone(),
+            identity: std::env::var("POD_NAME").unwrap_or_else(|_| format!("hookwright-{}", std::process::id())),
+            duration: args.leader_election_duration,
+        };
+        // A standby replica is healthy: report ready while waiting for the Lease.
+        ready.store(true, std::sync::atomic::Ordering::SeqCst);
+        tokio::select! {
+            l = leader::acquire(client.clone(), &lease) => Some(l?),
+            _ = shutdown_signal() => return Ok(()),
+        }
+    } else {
+        None
+    };
     let ctx = Arc::new(Context::new(client, http, metrics, settings));
     tracing::info!(namespace = ?args.namespace, concurrency = args.concurrency, drift_interval = ?args.drift_interval, "starting controller");
     let opts = RunOptions { namespace: args.namespace, concurrency: args.concurrency };
-    controller::run(ctx, opts, ready, shutdown_signal()).await;
+    let lost = Arc::new(AtomicBool::new(false));
+    let stop = {
+        let lost = lost.clone();
+        async move {
+            match leadership {
+                Some(l) => tokio::select! {
+                    _ = shutdown_signal() => {}
+                    _ = l.lost() => lost.store(true, std::sync::atomic::Ordering::SeqCst),
+                },
+                None => shutdown_signal().await,
+            }
+        }
+    };
+    controller::run(ctx, opts, ready, stop).await;
+    if lost.load(std::sync::atomic::Ordering::SeqCst) {
+        // Exit so the replica restarts as a follower with fresh caches.
+        anyhow::bail!("lost leadership; exiting");
+    }
     tracing::info!("controller stopped");
     Ok(())
 }
