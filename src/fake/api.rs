@@ -179,9 +179,9 @@ fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
             continue;
         }
         match k.as_ref() {
-            "limit" => match v.parse::<usize>() {
-                Ok(n) if n >= 1 => q.limit = n,
-                _ => errs.push(InvalidParam::new("limit", "must be an integer greater than or equal to 1")),
+            "limit" => match parse_limit(&v) {
+                Some(n) => q.limit = n,
+                None => errs.push(InvalidParam::new("limit", "must be an integer greater than or equal to 1")),
             },
             "ascOrder" => match v.as_ref() {
                 "true" => q.ascending = true,
@@ -197,6 +197,19 @@ fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, ApiError> {
         }
     }
     if errs.is_empty() { Ok(q) } else { Err(ApiError::validation(errs)) }
+}
+
+/// An integer >= 1; integers too large for usize mean "everything" rather than an error.
+fn parse_limit(v: &str) -> Option<usize> {
+    let digits = v.strip_prefix('+').unwrap_or(v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match digits.parse::<usize>() {
+        Ok(0) => None,
+        Ok(n) => Some(n),
+        Err(_) => digits.bytes().any(|b| b != b'0').then_some(usize::MAX),
+    }
 }
 
 async fn list(

@@ -158,6 +158,7 @@ async fn unknown_routes_and_methods() {
     r.error(404);
     let r = fx.api(Method::PATCH, &list_path(APP_A), Some(RW), Some(&Value::Null)).await;
     r.error(405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET,HEAD,POST"), "405 lists the allowed methods");
     let r = fx.api(Method::POST, &item_path(APP_A, "mxep_x"), Some(RW), Some(&body("x"))).await;
     r.error(405);
     let r = fx.send(fx.http.get(format!("http://{}/nothing-here", fx.server.addr()))).await;

@@ -142,6 +142,8 @@ async fn default_limit_is_20_and_everything_fits_with_a_large_limit() {
     let p = page(&fx, "limit=1000").await;
     assert_eq!(p.ids.len(), 21);
     assert!(p.next.is_none() && p.prev.is_none());
+    // Integers beyond the machine's range are still integers >= 1 (what the schema allows).
+    assert_eq!(page(&fx, "limit=605923234702818866626560").await.ids.len(), 21);
     let empty = fx.api(Method::GET, &format!("/apps/{APP_B}/webhooks"), Some(RW), None).await.json();
     assert_eq!(empty["webhooks"], Value::Array(vec![]));
     assert!(empty["cursors"].as_object().is_some_and(|c| c.is_empty()));
@@ -158,7 +160,7 @@ async fn invalid_limit_cursor_or_order_is_400() {
         ("limit=abc", "limit"),
         ("limit=1.5", "limit"),
         ("limit=", "limit"),
-        ("limit=99999999999999999999999", "limit"),
+        ("limit=00", "limit"),
         ("cursor=garbage", "cursor"),
         ("cursor=djE6YXNjOm5leHQ6eDp5", "cursor"),
         ("ascOrder=yes", "ascOrder"),

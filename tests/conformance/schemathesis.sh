@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Property-based conformance of hookwright-fake-api against openapi/mendix-webhooks.yaml.
+#
+# Starts the fake binary on a free loopback port with one read/write token for one app, runs
+# schemathesis (from the venv of tools/venv.sh) with every check, bounded examples, and exits
+# non-zero on any failure. Part of `make test` through tests/fake_api.rs.
+#
+# Environment:
+#   HOOKWRIGHT_VENV           venv with schemathesis (default: output of tools/venv.sh)
+#   HOOKWRIGHT_FAKE_API_BIN   the fake binary (default: cargo build --bin hookwright-fake-api)
+#   SCHEMATHESIS_MAX_EXAMPLES examples per operation and phase (default 50)
+#   SCHEMATHESIS_SEED         seed, for reproducible runs (default 4242; "random" for a fresh one)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv=${HOOKWRIGHT_VENV:-$("$root/tools/venv.sh")}
+bin=${HOOKWRIGHT_FAKE_API_BIN:-}
+if [ -z "$bin" ]; then
+  (cd "$root" && cargo build --quiet --bin hookwright-fake-api)
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/hookwright-fake-api"
+fi
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-50}
+seed=${SCHEMATHESIS_SEED:-4242}
+
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+app=76ef1b0f-4050-4810-a159-cb419268636c
+token="conformance-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+cat >"$work/tokens.json" <<EOF
+[{"token": "$token", "scopes": ["mx:webhook:read", "mx:webhook:write"], "apps": ["$app"]}]
+EOF
+
+: >"$work/stdout"
+"$bin" --addr 127.0.0.1:0 --tokens-file "$work/tokens.json" --rate-limit-per-hour 100000000 \
+  >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+
+api=""
+for _ in $(seq 1 300); do
+  api=$(sed -n 's/.* api=\([^ ]*\).*/\1/p' "$work/stdout" | head -1 || true)
+  [ -n "$api" ] && break
+  kill -0 "$pid" 2>/dev/null || { echo "fake exited early:" >&2; cat "$work/stderr" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$api" ] || { echo "fake did not report its address" >&2; cat "$work/stderr" >&2; exit 1; }
+echo "fake API at $api"
+
+# The app id is pinned to the one app the token may use, so generated requests reach the
+# handlers instead of stopping at 404 "App not found"; the cursor is pinned to "" (first page)
+# because cursors are opaque server-issued values (paging is exercised by the stateful links).
+cat >"$work/schemathesis.toml" <<EOF
+[parameters]
+"path.app-id" = "$app"
+
+[[operations]]
+include-operation-id = "list-webhooks"
+parameters = { "query.cursor" = "" }
+EOF
+
+seed_args=(--seed "$seed")
+[ "$seed" = "random" ] && seed_args=()
+
+cd "$work"
+"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$root/openapi/mendix-webhooks.yaml" \
+  --url "$api" \
+  --header "Authorization: MxToken $token" \
+  --checks all \
+  --phases examples,coverage,fuzzing,stateful \
+  --max-examples "$max_examples" \
+  "${seed_args[@]}" \
+  --workers 1 \
+  --generation-database none \
+  --suppress-health-check filter_too_much \
+  --no-color
