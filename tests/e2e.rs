@@ -7,5 +7,6 @@ mod e2e {
     mod errors;
     pub mod harness;
     mod lifecycle;
+    mod providers;
     mod secrets;
 }

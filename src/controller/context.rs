@@ -5,6 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use tokio::sync::mpsc;
+
+use super::provider::ProviderKey;
+use super::provider_status::provider_key;
+use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
 use crate::metrics::Metrics;
 use crate::providers::budget::Budgets;
@@ -20,6 +26,20 @@ pub struct Settings {
     pub test_delivery: bool,
 }
 
+/// What the provider last said about a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Accepted,
+    /// 401/403, with the condition message.
+    Rejected(String),
+}
+
+/// Channels that ask the provider controllers to refresh a provider's status.
+pub struct ProviderTriggers {
+    pub namespaced: mpsc::UnboundedReceiver<ObjectRef<WebhookProvider>>,
+    pub cluster: mpsc::UnboundedReceiver<ObjectRef<ClusterWebhookProvider>>,
+}
+
 pub struct Context {
     pub client: kube::Client,
     pub recorder: Recorder,
@@ -28,13 +48,18 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub settings: Settings,
     failures: Mutex<HashMap<String, u32>>,
-    /// Last provider condition written, by provider key, so status is patched only on change.
-    pub provider_states: Mutex<HashMap<String, (bool, String)>>,
+    /// By provider key: the token hash and what the provider said about it.
+    auth: Mutex<HashMap<String, ([u8; 32], AuthOutcome)>>,
+    namespaced_tx: mpsc::UnboundedSender<ObjectRef<WebhookProvider>>,
+    cluster_tx: mpsc::UnboundedSender<ObjectRef<ClusterWebhookProvider>>,
+    triggers: Mutex<Option<ProviderTriggers>>,
 }
 
 impl Context {
     pub fn new(client: kube::Client, http: reqwest::Client, metrics: Arc<Metrics>, settings: Settings) -> Self {
         let reporter = Reporter { controller: "hookwright".into(), instance: std::env::var("POD_NAME").ok() };
+        let (namespaced_tx, namespaced) = mpsc::unbounded_channel();
+        let (cluster_tx, cluster) = mpsc::unbounded_channel();
         Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
@@ -43,7 +68,45 @@ impl Context {
             metrics,
             settings,
             failures: Mutex::default(),
-            provider_states: Mutex::default(),
+            auth: Mutex::default(),
+            namespaced_tx,
+            cluster_tx,
+            triggers: Mutex::new(Some(ProviderTriggers { namespaced, cluster })),
+        }
+    }
+
+    /// The receivers of provider refresh requests (taken once by the controller runner).
+    pub fn take_provider_triggers(&self) -> Option<ProviderTriggers> {
+        self.triggers.lock().expect("triggers lock").take()
+    }
+
+    /// What the provider last said about this token, if anything.
+    pub fn auth_outcome(&self, provider: &str, token_hash: &[u8; 32]) -> Option<AuthOutcome> {
+        let auth = self.auth.lock().expect("auth lock");
+        auth.get(provider).filter(|(h, _)| h == token_hash).map(|(_, o)| o.clone())
+    }
+
+    /// Records what the provider said about a token; when that changes, the provider's status
+    /// is refreshed.
+    pub fn record_auth(&self, key: &ProviderKey, token_hash: [u8; 32], outcome: AuthOutcome) {
+        let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+        let changed = {
+            let mut auth = self.auth.lock().expect("auth lock");
+            let entry = (token_hash, outcome);
+            let changed = auth.get(&id) != Some(&entry);
+            auth.insert(id, entry);
+            changed
+        };
+        if changed {
+            let _ = match (key.kind, &key.namespace) {
+                (ProviderKind::WebhookProvider, Some(ns)) => {
+                    self.namespaced_tx.send(ObjectRef::new(&key.name).within(ns))
+                }
+                _ => self
+                    .cluster_tx
+                    .send(ObjectRef::new(&key.name))
+                    .map_err(|_| mpsc::error::SendError(ObjectRef::new(""))),
+            };
         }
     }
 

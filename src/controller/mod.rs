@@ -5,6 +5,7 @@ pub mod desired;
 pub mod error;
 pub mod index;
 pub mod provider;
+pub mod provider_status;
 pub mod reconcile;
 pub mod report;
 
@@ -96,11 +97,7 @@ pub async fn run(
         .predicate_filter(predicates::generation, Default::default());
 
     // Secrets: metadata only (no data cached); a change re-triggers the Webhooks using it.
-    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    let secret_stream = watcher(secret_api, wc).default_backoff().touched_objects();
+    let secret_stream = secret_watch(&client, &opts.namespace);
 
     let index = Index { webhooks: webhooks.clone(), providers, cluster_providers };
     let (i1, i2, i3) = (index.clone(), index.clone(), index);
@@ -111,6 +108,8 @@ pub async fn run(
             ready.store(true, Ordering::SeqCst);
         }
     });
+
+    let providers = tokio::spawn(run_provider_controllers(ctx.clone(), opts.namespace.clone()));
 
     Controller::for_stream(webhook_stream, webhooks)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency).debounce(Duration::from_millis(200)))
@@ -131,4 +130,59 @@ pub async fn run(
             }
         })
         .await;
+    providers.abort();
+}
+
+fn secret_watch(
+    client: &kube::Client,
+    ns: &Option<String>,
+) -> impl futures::Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + use<> {
+    let api: Api<PartialObjectMeta<Secret>> = match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    watcher(api, watcher::Config::default()).default_backoff().touched_objects()
+}
+
+/// The two provider-status controllers, refreshed by provider changes, token Secret changes
+/// and what Webhook reconciles learn about tokens.
+async fn run_provider_controllers(ctx: Arc<Context>, namespace: Option<String>) {
+    use provider_status::{ProviderObject, error_policy, reconcile};
+    let Some(triggers) = ctx.take_provider_triggers() else { return };
+    let client = ctx.client.clone();
+
+    let namespaced = Controller::new(api::<WebhookProvider>(&client, &namespace), watcher::Config::default());
+    let store = namespaced.store();
+    let namespaced = namespaced
+        .watches_stream(secret_watch(&client, &namespace), move |s| {
+            token_users(&store.state(), &s.namespace().unwrap_or_default(), &s.name_any())
+        })
+        .reconcile_on(tokio_stream_of(triggers.namespaced))
+        .run(reconcile::<WebhookProvider>, error_policy::<WebhookProvider>, ctx.clone())
+        .for_each(|_| async {});
+
+    let cluster = Controller::new(Api::<ClusterWebhookProvider>::all(client.clone()), watcher::Config::default());
+    let store = cluster.store();
+    let cluster = cluster
+        .watches_stream(secret_watch(&client, &namespace), move |s| {
+            token_users(&store.state(), &s.namespace().unwrap_or_default(), &s.name_any())
+        })
+        .reconcile_on(tokio_stream_of(triggers.cluster))
+        .run(reconcile::<ClusterWebhookProvider>, error_policy::<ClusterWebhookProvider>, ctx)
+        .for_each(|_| async {});
+
+    futures::join!(namespaced, cluster);
+
+    fn token_users<K: ProviderObject>(all: &[Arc<K>], ns: &str, name: &str) -> Vec<ObjectRef<K>> {
+        all.iter()
+            .filter(|p| p.token_ref().is_some_and(|(tns, tname, _)| tns == ns && tname == name))
+            .map(|p| ObjectRef::from_obj(p.as_ref()))
+            .collect()
+    }
+}
+
+fn tokio_stream_of<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<T>,
+) -> impl futures::Stream<Item = T> + Send {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

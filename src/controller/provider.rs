@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use kube::ResourceExt;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use secrecy::ExposeSecret;
 
-use super::conditions;
 use super::context::Context;
 use super::error::ReconcileError;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
@@ -26,6 +25,7 @@ pub struct ProviderKey {
 pub struct Resolved {
     pub api: Arc<dyn WebhookApi>,
     pub key: ProviderKey,
+    pub token_hash: [u8; 32],
 }
 
 struct Endpoint {
@@ -76,61 +76,28 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
             (e, None)
         }
     };
-    let token = match crate::secrets::read_key(
+    let token = crate::secrets::read_key(
         &ctx.client,
         &endpoint.token_ns,
         &endpoint.token_name,
         &endpoint.token_key,
         "provider token",
     )
-    .await
-    {
-        Ok(t) => t,
-        Err(e) => {
-            let key = ProviderKey { kind, name: pref.name.clone(), namespace };
-            report(ctx, &key, None, false, e.reason(), &e.to_string()).await;
-            return Err(e);
-        }
-    };
+    .await?;
+    let token_hash = token_hash(token.expose_secret());
     let budget = ctx.budgets.for_token(token.expose_secret(), endpoint.requests_per_hour);
     let metrics = ctx.metrics.clone();
     let client = MendixClient::new(ctx.http.clone(), &endpoint.base_url, token, budget)
         .with_observer(Arc::new(move |method, route, status| metrics.api_call("mendix", method, route, status)));
-    Ok(Resolved { api: Arc::new(client), key: ProviderKey { kind, name: pref.name.clone(), namespace } })
+    Ok(Resolved { api: Arc::new(client), key: ProviderKey { kind, name: pref.name.clone(), namespace }, token_hash })
 }
 
 fn unsupported(kind: ProviderKind, name: &str) -> ReconcileError {
     ReconcileError::ProviderUnsupported { kind: kind.as_str(), name: name.to_string() }
 }
 
-/// Records the provider's `Ready` condition when it changed since we last wrote it.
-pub async fn report(ctx: &Context, p: &ProviderKey, remaining: Option<u64>, ready: bool, reason: &str, message: &str) {
-    let key = format!("{}/{}/{}", p.kind, p.namespace.as_deref().unwrap_or(""), p.name);
-    {
-        let mut states = ctx.provider_states.lock().expect("provider states");
-        if states.get(&key) == Some(&(ready, reason.to_string())) {
-            return;
-        }
-        states.insert(key.clone(), (ready, reason.to_string()));
-    }
-    let mut conds = Vec::new();
-    conditions::set(&mut conds, conditions::READY, ready, reason, message, None);
-    let status = serde_json::json!({ "conditions": conds, "rateLimitRemaining": remaining });
-    let pp = PatchParams::apply("hookwright").force();
-    let result = match (p.kind, &p.namespace) {
-        (ProviderKind::WebhookProvider, Some(ns)) => {
-            let api: Api<WebhookProvider> = Api::namespaced(ctx.client.clone(), ns);
-            let body = serde_json::json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "WebhookProvider", "status": status});
-            api.patch_status(&p.name, &pp, &Patch::Apply(body)).await.map(|_| ())
-        }
-        _ => {
-            let api: Api<ClusterWebhookProvider> = Api::all(ctx.client.clone());
-            let body = serde_json::json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "ClusterWebhookProvider", "status": status});
-            api.patch_status(&p.name, &pp, &Patch::Apply(body)).await.map(|_| ())
-        }
-    };
-    if let Err(e) = result {
-        tracing::warn!(provider = %key, error = %e, "could not update provider status");
-        ctx.provider_states.lock().expect("provider states").remove(&key);
-    }
+/// sha256 of a token, to recognise it without keeping it.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).into()
 }

@@ -13,7 +13,7 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use secrecy::SecretString;
 
 use super::conditions::{self, READY, SYNCED};
-use super::context::Context;
+use super::context::{AuthOutcome, Context};
 use super::error::ReconcileError;
 use super::provider::{self, ProviderKey};
 use super::{desired, report};
@@ -94,8 +94,8 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
                 let warning = done.reason == "Recreated";
                 report::event(ctx, wh, warning, done.reason, "Sync", note).await;
             }
-            if let Some((key, remaining)) = provider_key {
-                provider::report(ctx, &key, remaining, true, "Ready", "the token was accepted").await;
+            if let Some((key, token_hash)) = provider_key {
+                ctx.record_auth(&key, token_hash, AuthOutcome::Accepted);
             }
             ctx.metrics.reconciled(done.reason);
             Ok(Action::requeue(jittered(ctx.settings.drift_interval)))
@@ -112,10 +112,10 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             if !unchanged {
                 report::event(ctx, wh, true, reason, "Sync", msg.clone()).await;
             }
-            if let (Some((key, remaining)), ReconcileError::Api(api_err)) = (&provider_key, &err)
+            if let (Some((key, token_hash)), ReconcileError::Api(api_err)) = (&provider_key, &err)
                 && api_err.is_auth()
             {
-                provider::report(ctx, key, *remaining, false, "Unauthorized", &msg).await;
+                ctx.record_auth(key, *token_hash, AuthOutcome::Rejected(msg.clone()));
             }
             ctx.metrics.reconciled(reason);
             Ok(Action::requeue(err.retry_after(failures)))
@@ -129,7 +129,7 @@ async fn sync(
     wh: &Webhook,
     ctx: &Context,
     status: &mut WebhookStatus,
-    provider_key: &mut Option<(ProviderKey, Option<u64>)>,
+    provider_key: &mut Option<(ProviderKey, [u8; 32])>,
 ) -> Result<Synced, ReconcileError> {
     let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
     let provider = provider::resolve(ctx, wh).await?;
@@ -141,7 +141,7 @@ async fn sync(
     let hash = desired::applied_hash(&desired);
 
     let result = converge(wh, ctx, api, &app, &desired, &hash, status).await;
-    *provider_key = Some((provider.key, api.remaining_budget()));
+    *provider_key = Some((provider.key, provider.token_hash));
     result
 }
 

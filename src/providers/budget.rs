@@ -91,6 +91,13 @@ pub struct Budgets {
 }
 
 impl Budgets {
+    /// Remaining requests of this token's server window, when known.
+    pub fn remaining(&self, token: &str) -> Option<u64> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let map = self.by_token.lock().expect("budgets lock");
+        map.iter().filter(|((k, _), _)| *k == key).find_map(|(_, b)| b.remaining())
+    }
+
     pub fn for_token(&self, token: &str, requests_per_hour: Option<u32>) -> Arc<RateBudget> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut map = self.by_token.lock().expect("budgets lock");
