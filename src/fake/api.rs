@@ -75,7 +75,9 @@ impl CountGuard {
 
 impl Drop for CountGuard {
     fn drop(&mut self) {
-        lock(&self.state.counters).record(&self.method, self.route, self.status.unwrap_or(0));
+        let status = self.status.unwrap_or(0);
+        tracing::debug!(method = %self.method, route = self.route, status, "api request");
+        lock(&self.state.counters).record(&self.method, self.route, status);
     }
 }
 

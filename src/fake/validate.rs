@@ -1,9 +1,6 @@
 //! Validation of the POST/PUT ("upsert") body, rule by rule as the reference lists them.
 //! Every violation becomes one `invalid-params` entry naming the field; reasons state the rule
 //! and never repeat the submitted value.
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::errors::InvalidParam;
@@ -40,21 +37,21 @@ pub const DENIED_HEADER_KEYS: &[&str] = &[
     "content-location",
 ];
 
-static NAME_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(NAME_PATTERN).expect("name pattern compiles"));
-static SECRET_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(SECRET_PATTERN).expect("secret pattern compiles"));
-
 /// Whether a custom header key is refused by the API.
 pub fn header_key_denied(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     DENIED_HEADER_PREFIXES.iter().any(|p| lower.starts_with(p)) || DENIED_HEADER_KEYS.contains(&lower.as_str())
 }
 
+/// [`NAME_PATTERN`]: one or more ASCII letters, digits, underscores or spaces.
 pub fn name_valid(name: &str) -> bool {
-    NAME_RE.is_match(name)
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
 }
 
+/// [`SECRET_PATTERN`]: an optional `whsec_` prefix, then 32 to 100 of `[a-zA-Z0-9+/=]`.
 pub fn secret_valid(secret: &str) -> bool {
-    SECRET_RE.is_match(secret)
+    let body = secret.strip_prefix("whsec_").unwrap_or(secret);
+    (32..=100).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
 }
 
 pub fn url_valid(url: &str) -> bool {
@@ -249,6 +246,37 @@ mod tests {
     fn collects_every_violation() {
         let got = names(json!({"name": "", "url": 5, "eventTypes": "x", "validationSecret": "short"}));
         assert_eq!(got, vec!["name", "url", "eventTypes", "isActive", "validationSecret"]);
+    }
+
+    #[test]
+    fn hand_written_checks_agree_with_the_documented_patterns() {
+        let name_re = regex::Regex::new(NAME_PATTERN).expect("name pattern");
+        let secret_re = regex::Regex::new(SECRET_PATTERN).expect("secret pattern");
+        let long = "a".repeat(100);
+        let samples = [
+            "",
+            " ",
+            "a",
+            "a b_C9",
+            "a-b",
+            "ä",
+            "a\n",
+            "whsec_",
+            "whsecAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "whsec_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "+/=+/=+/=+/=+/=+/=+/=+/=+/=+/=+/",
+            "whsec_whsec_aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            &long,
+        ];
+        for s in samples {
+            assert_eq!(name_valid(s), name_re.is_match(s), "name {s:?}");
+            assert_eq!(secret_valid(s), secret_re.is_match(s), "secret {s:?}");
+        }
+        let too_long = format!("{long}a");
+        assert_eq!(secret_valid(&too_long), secret_re.is_match(&too_long));
+        assert_eq!(secret_valid(&format!("whsec_{long}")), secret_re.is_match(&format!("whsec_{long}")));
     }
 
     #[test]
