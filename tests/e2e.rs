@@ -3,6 +3,7 @@
 //! request counts are per test; one operator process serves all tests of this binary.
 mod e2e {
     mod deletion;
+    mod delivery;
     mod drift;
     mod errors;
     pub mod harness;

@@ -8,6 +8,7 @@ pub mod provider;
 pub mod provider_status;
 pub mod reconcile;
 pub mod report;
+pub mod test_delivery;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -12,13 +12,14 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use secrecy::SecretString;
 
-use super::conditions::{self, READY, SYNCED};
+use super::conditions::{self, DELIVERED, READY, SYNCED};
 use super::context::{AuthOutcome, Context};
 use super::error::ReconcileError;
 use super::provider::{self, ProviderKey};
-use super::{desired, report};
+use super::{desired, report, test_delivery};
 use crate::crd::{
-    DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, Webhook, WebhookStatus,
+    DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION,
+    Webhook, WebhookStatus,
 };
 use crate::providers::{ApiError, DesiredWebhook, Header, WebhookApi};
 
@@ -55,6 +56,8 @@ struct Synced {
     confirmed: bool,
     /// Event text when something changed.
     note: Option<String>,
+    /// What was pushed (for a test delivery).
+    desired: DesiredWebhook,
 }
 
 async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -89,6 +92,10 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             let msg = format!("remote webhook {} equals the spec", done.id);
             conditions::set(&mut status.conditions, READY, true, done.reason, &msg, generation);
             conditions::set(&mut status.conditions, SYNCED, true, done.reason, &msg, generation);
+            if let Some(requested) = test_delivery_requested(wh, &status) {
+                deliver_test_event(ctx, wh, &done.desired, &mut status).await;
+                status.test_delivery_handled = Some(requested);
+            }
             report::status(ctx, wh, &status).await?;
             if let Some(note) = done.note {
                 let warning = done.reason == "Recreated";
@@ -160,6 +167,7 @@ async fn converge(
         reason,
         confirmed,
         note,
+        desired: desired.clone(),
     };
 
     // 5. No id yet: recover a create that may have been sent, else create.
@@ -376,6 +384,35 @@ fn outcome_unknown(e: &ApiError) -> bool {
             | ApiError::Decode
             | ApiError::Unexpected { .. }
     )
+}
+
+/// A new value of the test-delivery annotation, not yet acted on.
+fn test_delivery_requested(wh: &Webhook, status: &WebhookStatus) -> Option<String> {
+    let asked = wh.annotations().get(TEST_DELIVERY_ANNOTATION)?;
+    (Some(asked) != status.test_delivery_handled.as_ref()).then(|| asked.clone())
+}
+
+/// Sends the test event (when enabled) and records the `Delivered` condition and an Event.
+async fn deliver_test_event(ctx: &Context, wh: &Webhook, desired: &DesiredWebhook, status: &mut WebhookStatus) {
+    let result = if ctx.settings.test_delivery {
+        let app = wh.spec.mendix.as_ref().map(|m| m.app_id.as_str()).unwrap_or_default();
+        test_delivery::deliver(&ctx.http, desired, app).await
+    } else {
+        test_delivery::Delivery {
+            ok: false,
+            reason: "TestDeliveryDisabled",
+            message: "test deliveries are off: start the operator with --enable-test-delivery (chart value testDelivery.enabled)".into(),
+        }
+    };
+    conditions::set(
+        &mut status.conditions,
+        DELIVERED,
+        result.ok,
+        result.reason,
+        &result.message,
+        wh.metadata.generation,
+    );
+    report::event(ctx, wh, !result.ok, result.reason, "TestDelivery", result.message).await;
 }
 
 fn resync_requested(wh: &Webhook, status: &WebhookStatus) -> bool {

@@ -286,6 +286,11 @@ pub struct WebhookStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconcile_request_handled: Option<String>,
 
+    /// The last value of the hookwright.dev/test-delivery-requested-at annotation that was
+    /// acted on (one test delivery per new value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_delivery_handled: Option<String>,
+
     /// Current state: Ready (remote webhook equals the spec), Synced (outcome of the last
     /// reconcile, with a stable reason such as Created, Updated, UpToDate, SecretNotFound,
     /// InvalidSpec, Unauthorized, RateLimited) and, after a test delivery, Delivered.
