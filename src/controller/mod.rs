@@ -105,8 +105,14 @@ pub async fn run(
 
     let store = webhooks.clone();
     tokio::spawn(async move {
-        if store.wait_until_ready().await.is_ok() {
-            ready.store(true, Ordering::SeqCst);
+        // The store's readiness signal wakes only its most recent waiter (the controller), so
+        // ask again every second instead of waiting once.
+        loop {
+            match tokio::time::timeout(Duration::from_secs(1), store.wait_until_ready()).await {
+                Ok(Ok(())) => break ready.store(true, Ordering::SeqCst),
+                Ok(Err(_)) => break,
+                Err(_) => continue,
+            }
         }
     });
 

@@ -17,6 +17,8 @@ pub const DRIFT_SECS: u64 = 3;
 
 pub struct Operator {
     pub process: hookwright_testenv::Guarded,
+    /// `http://127.0.0.1:<port>` of /livez, /readyz and /metrics.
+    pub health: String,
 }
 
 /// Starts (once per test binary) the control plane, the CRDs and the operator binary.
@@ -38,7 +40,18 @@ pub async fn operator() -> &'static Operator {
         // The log outlives the run (target/e2e-operator.log) so failures can be read afterwards.
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-operator.log");
         let process = hookwright_testenv::spawn_logged("hookwright", cmd, &log).expect("start operator");
-        Operator { process }
+        let health = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            process.check_running().expect("operator running");
+            let ok = reqwest::get(format!("{health}/readyz")).await.is_ok_and(|r| r.status().is_success());
+            if ok {
+                break;
+            }
+            assert!(Instant::now() < deadline, "operator never became ready:\n{}", process.log_tail());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Operator { process, health }
     })
     .await
 }

@@ -38,6 +38,16 @@ async fn create_then_edit_then_resync() {
     }
     assert_eq!((env.count("POST").await, env.count("PUT").await, env.count("DELETE").await), (1, 1, 0));
     assert!(env.count("GET").await >= 3, "each forced resync reads the remote webhook back");
+
+    // The operator's own metrics count what it did.
+    let metrics = reqwest::get(format!("{}/metrics", super::harness::operator().await.health))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("hookwright_provider_requests_total{provider=\"mendix\",method=\"POST\""), "{metrics}");
+    assert!(metrics.contains("hookwright_reconciles_total{result=\"Created\"}"), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
