@@ -117,3 +117,21 @@ async fn rate_limited_token_sends_nothing_before_reset() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_create_response_never_duplicates_the_webhook() {
+    let env = env("lost").await;
+    // The fake stores the create, then drops the connection: the operator never sees the id.
+    env.admin(reqwest::Method::PUT, "/faults", Some(json!({"commitThenDropRate": 1.0}))).await;
+    env.create(env.webhook_json("hook")).await;
+    let wh = env.wait_reason("hook", "RemoteError").await;
+    assert!(wh.status.as_ref().unwrap().create_pending_since.is_some(), "the pending marker survives the failure");
+    assert_eq!(env.remote_count().await, 1);
+    env.admin(reqwest::Method::PUT, "/faults", Some(json!({}))).await;
+    let wh = env.wait_ready("hook").await;
+    assert_eq!(condition(&wh, "Synced").unwrap().reason, "Recovered");
+    assert_eq!(env.count("POST").await, 1, "never created twice");
+    assert_eq!(env.remote_count().await, 1);
+    assert!(wh.status.as_ref().unwrap().create_pending_since.is_none());
+    assert_eq!(env.remote(&webhook_id(&wh)).await["id"], webhook_id(&wh).as_str());
+}
