@@ -15,11 +15,9 @@ README.md explains each rule.
 - apiGroups: [hookwright.dev]
   resources: [webhooks/status]
   verbs: [patch]
-# The generated Secret's ownerReference sets blockOwnerDeletion; with the
-# OwnerReferencesPermissionEnforcement admission plugin that needs update on the owner's finalizers.
-- apiGroups: [hookwright.dev]
-  resources: [webhooks/finalizers]
-  verbs: [update]
+# No webhooks/finalizers: the generated Secret's ownerReference does not set
+# blockOwnerDeletion, so OwnerReferencesPermissionEnforcement asks for nothing more
+# (tests/chart/install.rs checks that it stays unset).
 # WebhookProviders: watched (list, watch) and read (get); status (Ready, rate budget) by
 # server-side apply.
 - apiGroups: [hookwright.dev]
