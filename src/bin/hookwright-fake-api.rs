@@ -119,25 +119,24 @@ fn init_logging(format: &str) {
     }
 }
 
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called (before the
+/// "listening" line), so a signal sent right after that line is never lost.
+fn terminated() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        match term {
             Ok(mut term) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = ctrl_c => {}
                     _ = term.recv() => {}
                 }
             }
             Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                let _ = ctrl_c.await;
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -162,11 +161,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let stop = terminated();
     // One line on stdout that scripts can wait for and parse.
     println!("hookwright-fake-api listening api={} admin={}", server.base_url(), server.admin_url());
     let _ = std::io::stdout().flush();
     tracing::info!(api = %server.base_url(), admin = %server.admin_url(), "serving");
-    terminated().await;
+    stop.await;
     tracing::info!("shutting down");
     server.shutdown().await;
     ExitCode::SUCCESS

@@ -7,6 +7,7 @@ use hookwright_testenv::ControlPlane;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let cp = ControlPlane::start().await?;
     let line = serde_json::json!({
         "kubeconfig": cp.kubeconfig_path(),
@@ -15,7 +16,6 @@ async fn main() -> anyhow::Result<()> {
         "pids": cp.pids(),
     });
     println!("{line}");
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
