@@ -3,6 +3,7 @@
 //! on the chart's ServiceAccount token to prove its RBAC is sufficient, and the same token
 //! probed to prove it is not excessive. Also checks the Argo CD health script on real objects.
 mod chart {
+    mod image;
     mod install;
     mod least_privilege;
     mod render;
