@@ -61,8 +61,8 @@ struct Synced {
 }
 
 async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
-    let span = tracing::info_span!("reconcile", namespace = %wh.namespace().unwrap_or_default(), name = %wh.name_any());
-    let _enter = span.enter();
+    // kube-runtime wraps each reconcile in a span naming the object (`object.ref`), so every
+    // log line below carries the namespace and name.
     let uid = wh.uid().unwrap_or_default();
     let generation = wh.metadata.generation;
     let mut status = wh.status.clone().unwrap_or_default();
