@@ -14,7 +14,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add "$TARGET"
 WORKDIR /src
-# .dockerignore keeps the context to the Cargo manifests, src/ and crates/.
+# .dockerignore leaves out target/ and .git/ only: cargo needs every target the manifest names.
 COPY . .
 # BuildKit cache mounts keep the registry and target/ between builds.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
