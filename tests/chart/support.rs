@@ -108,6 +108,8 @@ pub async fn helm_install(cp: &ControlPlane, release: &str, ns: &str, set: &[&st
     }
     let out = tokio::task::spawn_blocking(move || run(&mut cmd)).await.unwrap();
     assert!(out.contains("STATUS: deployed"), "helm install output:\n{out}");
+    // NOTES.txt tells the next step.
+    assert!(out.contains("rollout status deployment/") && out.contains("create secret generic mendix-pat"), "{out}");
 }
 
 /// A token of ServiceAccount `ns/name` from the TokenRequest API, as a pod would get it.
