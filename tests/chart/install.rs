@@ -12,7 +12,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::support::{
-    OPERATOR, Operator, argocd_health, helm_install, kubectl_apply, parse_docs, poll, repo, sa_token,
+    FluxProbe, OPERATOR, Operator, argocd_health, helm_install, kubectl_apply, parse_docs, poll, repo, sa_token,
 };
 
 const RELEASE: &str = "hookwright";
@@ -265,10 +265,12 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
     let lease = Api::<Lease>::namespaced(admin.clone(), RELEASE_NS).get("hookwright-leader").await.unwrap();
     assert_eq!(lease.spec.unwrap().holder_identity.as_deref(), Some("hookwright-test-pod"));
 
-    // 6. The Argo CD health script on the real objects.
+    // 6. The Argo CD health script and the Flux health expressions on the real objects.
+    let flux = FluxProbe::install(cp, dir.path()).await;
     for (name, obj) in &ready {
         let (status, message) = argocd_health(obj);
         assert_eq!(status, "Healthy", "{name}: {message}");
+        assert_eq!(flux.health(&ns, name).await, "Current", "{name}");
     }
     for (name, reason) in
         [("bad-token", "Unauthorized"), ("weak-secret", "InvalidSpec"), ("missing-header", "SecretNotFound")]
@@ -280,6 +282,7 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
         let (status, message) = argocd_health(&obj);
         assert_eq!(status, "Degraded", "{name}");
         assert!(message.starts_with(reason), "{name}: {message}");
+        assert_eq!(flux.health(&ns, name).await, "Failed", "{name}");
         eprintln!("{name}: Degraded ({message})");
     }
     let paused = wait_webhook(&admin, &ns, "paused", "Suspended", |v| {
@@ -287,6 +290,7 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
     })
     .await;
     assert_eq!(argocd_health(&paused).0, "Suspended");
+    assert_eq!(flux.health(&ns, "paused").await, "Current", "suspended is the state asked for");
     for (path, want) in [
         (format!("/apis/hookwright.dev/v1alpha1/namespaces/{ns}/webhookproviders/mendix"), ("True", "Healthy")),
         (
@@ -335,6 +339,7 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
     let (status, message) = argocd_health(&stale);
     assert_eq!(status, "Progressing", "{message}");
     assert!(message.contains("generation"), "{message}");
+    assert_eq!(flux.health(&ns, "ci-pipeline").await, "InProgress");
     webhooks.delete("teamserver-audit", &DeleteParams::default()).await.unwrap();
     let deleting = raw(&admin, &webhook_path(&ns, "teamserver-audit")).await.expect("held by the finalizer");
     assert!(deleting["metadata"]["deletionTimestamp"].is_string());

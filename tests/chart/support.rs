@@ -298,3 +298,116 @@ pub fn kubectl_apply(cp: &ControlPlane, ns: &str, docs: &[Value], dir: &Path) {
         .args(["apply", "--server-side", "--field-manager=chart-test", "-n", ns, "-f"])
         .arg(&file));
 }
+
+/// Evaluates the Webhook `healthCheckExprs` of gitops/flux-kustomization.yaml on real objects
+/// with the apiserver's own CEL: a ValidatingAdmissionPolicy in Warn mode holds one validation
+/// per expression (`object.` prefixed), and a server-side dry-run update of the object, labelled
+/// as a probe, answers with a warning for each expression that is true. Flux's order decides:
+/// inProgress, then failed, then current; none true means Flux keeps waiting (InProgress).
+pub struct FluxProbe {
+    exprs: Vec<(String, String)>,
+    kubeconfig: PathBuf,
+    dir: PathBuf,
+}
+
+const FLUX_PROBE_LABEL: &str = "hookwright-test/flux-health-probe";
+
+impl FluxProbe {
+    pub async fn install(cp: &ControlPlane, dir: &Path) -> FluxProbe {
+        let k = parse_docs(&std::fs::read_to_string(repo().join("gitops/flux-kustomization.yaml")).unwrap());
+        let checks = k[0]["spec"]["healthCheckExprs"].as_array().unwrap();
+        let wh = checks.iter().find(|c| c["kind"] == "Webhook").expect("Webhook healthCheckExprs");
+        // Flux binds the object's top-level fields as variables; the policy sees `object`.
+        let top = regex::Regex::new(r"(^|[^.\w])(status|metadata)\b").unwrap();
+        let exprs: Vec<(String, String)> = ["inProgress", "failed", "current"]
+            .into_iter()
+            .map(|f| (f.to_string(), top.replace_all(wh[f].as_str().unwrap(), "${1}object.${2}").into_owned()))
+            .collect();
+        let mut validations: Vec<Value> = exprs
+            .iter()
+            .map(|(f, e)| serde_json::json!({"expression": format!("!({e})"), "message": format!("flux:{f}")}))
+            .collect();
+        validations.push(serde_json::json!({"expression": "false", "message": "flux:probe-active"}));
+        let policy = serde_json::json!({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": "flux-health-probe"},
+            "spec": {
+                "failurePolicy": "Fail",
+                "matchConstraints": {"resourceRules": [{"apiGroups": ["hookwright.dev"], "apiVersions": ["*"],
+                                                        "resources": ["webhooks"], "operations": ["UPDATE"]}]},
+                "matchConditions": [{"name": "probes-only",
+                    "expression": format!("has(object.metadata.labels) && '{FLUX_PROBE_LABEL}' in object.metadata.labels")}],
+                "validations": validations
+            }
+        });
+        let binding = serde_json::json!({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": "flux-health-probe"},
+            "spec": {"policyName": "flux-health-probe", "validationActions": ["Warn"]}
+        });
+        // The apiserver compiles every expression here: a syntax error fails the apply.
+        kubectl_apply(cp, "default", &[policy, binding], dir);
+        FluxProbe { exprs, kubeconfig: cp.kubeconfig_path(), dir: dir.to_path_buf() }
+    }
+
+    /// The true expressions for the stored Webhook `ns/name`, once the policy is active (polled,
+    /// 60 s; a conflicting concurrent write is retried with a fresh read).
+    async fn true_exprs(&self, ns: &str, name: &str) -> Vec<String> {
+        let (kubeconfig, dir, ns, name) = (self.kubeconfig.clone(), self.dir.clone(), ns.to_string(), name.to_string());
+        poll(60, "the Flux probe policy to be active", || {
+            let (kubeconfig, dir, ns, name) = (kubeconfig.clone(), dir.clone(), ns.clone(), name.clone());
+            async move {
+                let stderr = tokio::task::spawn_blocking(move || {
+                    let get = run(Command::new(kubectl())
+                        .arg("--kubeconfig")
+                        .arg(&kubeconfig)
+                        .args(["get", "webhook", &name, "-n", &ns, "-o", "json"]));
+                    let mut probe: Value = serde_json::from_str(&get).unwrap();
+                    probe["metadata"].as_object_mut().unwrap().remove("managedFields");
+                    probe["metadata"]["labels"][FLUX_PROBE_LABEL] = "true".into();
+                    let file = dir.join(format!("probe-{}.json", uuid::Uuid::new_v4().simple()));
+                    std::fs::write(&file, serde_json::to_vec(&probe).unwrap()).unwrap();
+                    let out = output(
+                        Command::new(kubectl())
+                            .arg("--kubeconfig")
+                            .arg(&kubeconfig)
+                            .args(["replace", "--dry-run=server", "-f"])
+                            .arg(&file),
+                    );
+                    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+                    if !out.status.success() {
+                        assert!(stderr.contains("Conflict"), "dry-run replace failed: {stderr}");
+                        return String::new();
+                    }
+                    stderr
+                })
+                .await
+                .unwrap();
+                stderr.contains("flux:probe-active").then(|| {
+                    stderr
+                        .lines()
+                        .filter_map(|l| l.rsplit_once("flux:").map(|(_, f)| f.trim().to_string()))
+                        .filter(|f| f != "probe-active")
+                        .collect()
+                })
+            }
+        })
+        .await
+    }
+
+    /// Flux's verdict for the stored Webhook `ns/name`: InProgress, Failed or Current.
+    pub async fn health(&self, ns: &str, name: &str) -> String {
+        let t = self.true_exprs(ns, name).await;
+        let verdict = if t.iter().any(|f| f == "inProgress") {
+            "InProgress"
+        } else if t.iter().any(|f| f == "failed") {
+            "Failed"
+        } else if t.iter().any(|f| f == "current") {
+            "Current"
+        } else {
+            "InProgress"
+        };
+        eprintln!("flux: {name} -> {verdict} (true expressions: {t:?} of {})", self.exprs.len());
+        verdict.to_string()
+    }
+}
