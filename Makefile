@@ -45,6 +45,12 @@ crds:
 	  { buf = buf $$0 "\n"; n++ } \
 	  /^    singular: / { name = $$2 } \
 	  END { flush() }' target/crds.yaml
+	@$(MAKE) --no-print-directory chart-crds >/dev/null
+
+## bench: converge N Webhooks (HOOKWRIGHT_BENCH_N, default 200) with the release binary; writes bench/results/throughput.json
+bench:
+	$(CARGO) build --release --bin hookwright
+	$(CARGO) bench --bench throughput
 
 ## demo: the operator end to end on this machine (control plane, fake Mendix API, receiver)
 demo:

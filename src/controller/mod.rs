@@ -178,7 +178,13 @@ async fn run_provider_controllers(ctx: Arc<Context>, namespace: Option<String>) 
         .run(reconcile::<ClusterWebhookProvider>, error_policy::<ClusterWebhookProvider>, ctx)
         .for_each(|_| async {});
 
-    futures::join!(namespaced, cluster);
+    // A namespace-scoped install leaves ClusterWebhookProvider status to a cluster-wide one,
+    // so two installs never overwrite each other's view of a shared provider.
+    if namespace.is_some() {
+        namespaced.await;
+    } else {
+        futures::join!(namespaced, cluster);
+    }
 
     fn token_users<K: ProviderObject>(all: &[Arc<K>], ns: &str, name: &str) -> Vec<ObjectRef<K>> {
         all.iter()
