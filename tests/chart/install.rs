@@ -199,6 +199,14 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
         ready.insert(name.to_string(), obj);
     }
     assert_eq!(ready["portal-made"]["status"]["webhookId"], adopted_id.as_str());
+    // The suspended example is reported as such and never reaches the provider.
+    let frozen_path = webhook_path(&ns, "frozen-notifier");
+    let frozen = poll(60, "frozen-notifier Suspended", || async {
+        let v = raw(&admin, &frozen_path).await.expect("suspended example exists");
+        condition(&v, "Synced").is_some_and(|c| c["reason"] == "Suspended").then_some(v)
+    })
+    .await;
+    assert!(frozen["status"].get("webhookId").is_none(), "a suspended Webhook is never created: {frozen}");
     let ids = remote_ids(&http, &fake).await;
     assert_eq!(ids.len(), EXAMPLE_WEBHOOKS.len(), "one remote webhook per example, none twice: {ids:?}");
     for obj in ready.values() {
