@@ -1,6 +1,7 @@
 //! The `Webhook` controller: watches, triggers and the reconcile loop.
 pub mod conditions;
 pub mod context;
+pub mod converge;
 pub mod desired;
 pub mod error;
 pub mod index;

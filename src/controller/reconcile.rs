@@ -14,6 +14,7 @@ use secrecy::SecretString;
 
 use super::conditions::{self, DELIVERED, READY, SYNCED};
 use super::context::{AuthOutcome, Context};
+use super::converge::{self, Checkpoint, Synced};
 use super::error::ReconcileError;
 use super::provider::{self, ProviderKey};
 use super::{desired, report, test_delivery};
@@ -21,7 +22,7 @@ use crate::crd::{
     DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION,
     Webhook, WebhookStatus,
 };
-use crate::providers::{ApiError, DesiredWebhook, Header, WebhookApi};
+use crate::providers::{ApiError, DesiredWebhook, Header};
 
 /// The error the controller sees: only failures to talk to Kubernetes itself escape; provider
 /// and input problems are reported in status and requeued inside `apply`.
@@ -44,20 +45,6 @@ pub fn error_policy(wh: Arc<Webhook>, err: &Error, ctx: Arc<Context>) -> Action 
     tracing::warn!(namespace = %wh.namespace().unwrap_or_default(), name = %wh.name_any(), error = %err, "reconcile failed");
     ctx.metrics.reconciled("Error");
     Action::requeue(Duration::from_secs((1u64 << failures.min(8)).min(300)))
-}
-
-/// What a successful sync did.
-struct Synced {
-    id: String,
-    hash: String,
-    /// Stable reason: Created, Updated, UpToDate, DriftRepaired, Recreated, Adopted, Recovered.
-    reason: &'static str,
-    /// The remote side was read or written in this reconcile (so `lastSyncedAt` moves).
-    confirmed: bool,
-    /// Event text when something changed.
-    note: Option<String>,
-    /// What was pushed (for a test delivery).
-    desired: DesiredWebhook,
 }
 
 async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -147,146 +134,17 @@ async fn sync(
     let desired = desired::build(wh, desired::remote_name(wh, &ns, &name), secret, headers);
     let hash = desired::applied_hash(&desired);
 
-    let result = converge(wh, ctx, api, &app, &desired, &hash, status).await;
+    let input = converge::Inputs {
+        app: &app,
+        desired: &desired,
+        hash: &hash,
+        annotated_id: wh.annotations().get(EXTERNAL_ID_ANNOTATION).map(String::as_str),
+        resync_requested: resync_requested(wh, status),
+        drift_interval: ctx.settings.drift_interval,
+    };
+    let result = converge::converge(api, &KubeCheckpoint { ctx, wh }, input, status).await;
     *provider_key = Some((provider.key, provider.token_hash));
     result
-}
-
-async fn converge(
-    wh: &Webhook,
-    ctx: &Context,
-    api: &dyn WebhookApi,
-    app: &str,
-    desired: &DesiredWebhook,
-    hash: &str,
-    status: &mut WebhookStatus,
-) -> Result<Synced, ReconcileError> {
-    let synced = |id: String, reason, confirmed, note: Option<String>| Synced {
-        id,
-        hash: hash.to_string(),
-        reason,
-        confirmed,
-        note,
-        desired: desired.clone(),
-    };
-
-    // 5. No id yet: recover a create that may have been sent, else create.
-    let known = status.webhook_id.clone().or_else(|| wh.annotations().get(EXTERNAL_ID_ANNOTATION).cloned());
-    let Some(id) = known else {
-        if status.create_pending_since.is_some() {
-            let listed = api.list(app).await?;
-            if let Some(found) = listed.into_iter().find(|s| s.name == desired.name && s.url == desired.url) {
-                let remote = api.get(app, &found.id).await?;
-                if !desired.matches(&remote) {
-                    api.update(app, &found.id, desired).await?;
-                }
-                record_id(ctx, wh, status, &found.id).await?;
-                let note = format!("found remote webhook {} from an interrupted create and adopted it", found.id);
-                return Ok(synced(found.id, "Recovered", true, Some(note)));
-            }
-        }
-        let id = create(ctx, wh, api, app, desired, status).await?;
-        let note = format!("created remote webhook {id}");
-        return Ok(synced(id, "Created", true, Some(note)));
-    };
-
-    // 6. Have an id: push changes with one PUT; on the drift check, read back and repair.
-    let adopting = status.webhook_id.is_none();
-    let changed = status.applied_hash.as_deref() != Some(hash);
-    let drift_due = adopting || resync_requested(wh, status) || drift_check_due(status, ctx.settings.drift_interval);
-    if !drift_due && !changed {
-        return Ok(synced(id, "UpToDate", false, None));
-    }
-    if !drift_due {
-        return match api.update(app, &id, desired).await {
-            Ok(_) => Ok(synced(id.clone(), "Updated", true, Some(format!("updated remote webhook {id}")))),
-            Err(ApiError::NotFound) => recreate(ctx, wh, api, app, desired, status, &id)
-                .await
-                .map(|(new, note)| synced(new, "Recreated", true, Some(note))),
-            Err(e) => Err(e.into()),
-        };
-    }
-    let remote = match api.get(app, &id).await {
-        Ok(r) => r,
-        Err(ApiError::NotFound) => {
-            let (new, note) = recreate(ctx, wh, api, app, desired, status, &id).await?;
-            return Ok(synced(new, "Recreated", true, Some(note)));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if adopting {
-        status.webhook_id = Some(id.clone());
-    }
-    if desired.matches(&remote) {
-        let note = adopting.then(|| format!("adopted remote webhook {id}; it already equals the spec"));
-        return Ok(synced(id, if adopting { "Adopted" } else { "UpToDate" }, true, note));
-    }
-    let fields = desired.drifted_fields(&remote).join(", ");
-    api.update(app, &id, desired).await?;
-    let (reason, note) = match (adopting, changed) {
-        (true, _) => ("Adopted", format!("adopted remote webhook {id} and updated {fields}")),
-        (false, true) => ("Updated", format!("updated remote webhook {id}")),
-        (false, false) => {
-            ("DriftRepaired", format!("remote webhook {id} was changed outside hookwright ({fields}); restored it"))
-        }
-    };
-    Ok(synced(id, reason, true, Some(note)))
-}
-
-/// Marks the create as pending (durably, before sending), POSTs once, and records the id at
-/// once. A definite rejection clears the marker; an unknown outcome (timeout, dropped
-/// connection, 5xx) keeps it so the next attempt lists before creating.
-async fn create(
-    ctx: &Context,
-    wh: &Webhook,
-    api: &dyn WebhookApi,
-    app: &str,
-    desired: &DesiredWebhook,
-    status: &mut WebhookStatus,
-) -> Result<String, ReconcileError> {
-    status.create_pending_since = Some(jiff::Timestamp::now().to_string());
-    report::status(ctx, wh, status).await?;
-    match api.create(app, desired).await {
-        Ok(created) => {
-            record_id(ctx, wh, status, &created.id).await?;
-            Ok(created.id)
-        }
-        Err(e) => {
-            if !outcome_unknown(&e) {
-                status.create_pending_since = None;
-            }
-            Err(e.into())
-        }
-    }
-}
-
-/// The remote webhook was deleted outside hookwright: create it again.
-async fn recreate(
-    ctx: &Context,
-    wh: &Webhook,
-    api: &dyn WebhookApi,
-    app: &str,
-    desired: &DesiredWebhook,
-    status: &mut WebhookStatus,
-    old: &str,
-) -> Result<(String, String), ReconcileError> {
-    status.webhook_id = None;
-    let new = create(ctx, wh, api, app, desired, status).await?;
-    Ok((new.clone(), format!("remote webhook {old} was deleted outside hookwright; created {new}")))
-}
-
-/// Stores the id in status (first, so a reconcile triggered by the annotation change sees
-/// it) and in the `hookwright.dev/external-id` annotation.
-async fn record_id(ctx: &Context, wh: &Webhook, status: &mut WebhookStatus, id: &str) -> Result<(), ReconcileError> {
-    status.webhook_id = Some(id.to_string());
-    status.create_pending_since = None;
-    report::status(ctx, wh, status).await?;
-    if wh.annotations().get(EXTERNAL_ID_ANNOTATION).map(String::as_str) != Some(id) {
-        let api: Api<Webhook> = Api::namespaced(ctx.client.clone(), &wh.namespace().unwrap_or_default());
-        let patch = serde_json::json!({"metadata": {"annotations": {EXTERNAL_ID_ANNOTATION: id}}});
-        api.patch(&wh.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
-    }
-    Ok(())
 }
 
 /// Step 1: the object is being deleted.
@@ -352,6 +210,31 @@ async fn delete_remote(wh: &Webhook, ctx: &Context, id: Option<String>) -> Resul
     }
 }
 
+/// Status and annotation writes of `converge`, against the apiserver.
+struct KubeCheckpoint<'a> {
+    ctx: &'a Context,
+    wh: &'a Webhook,
+}
+
+#[async_trait::async_trait]
+impl Checkpoint for KubeCheckpoint<'_> {
+    async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
+        Ok(report::status(self.ctx, self.wh, status).await?)
+    }
+
+    async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError> {
+        let api: Api<Webhook> = Api::namespaced(self.ctx.client.clone(), &self.wh.namespace().unwrap_or_default());
+        let patch = serde_json::json!({"metadata": {"annotations": {EXTERNAL_ID_ANNOTATION: id}}});
+        api.patch(&self.wh.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        Ok(())
+    }
+}
+
+fn resync_requested(wh: &Webhook, status: &WebhookStatus) -> bool {
+    let asked = wh.annotations().get(RECONCILE_REQUESTED_ANNOTATION);
+    asked.is_some() && asked != status.reconcile_request_handled.as_ref()
+}
+
 async fn validation_secret(ctx: &Context, wh: &Webhook, ns: &str) -> Result<SecretString, ReconcileError> {
     match &wh.spec.validation_secret_ref {
         Some(r) => crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "validation secret").await,
@@ -373,17 +256,6 @@ async fn headers(ctx: &Context, wh: &Webhook, ns: &str) -> Result<Vec<Header>, R
         out.push(Header { name: h.name.clone(), value });
     }
     Ok(out)
-}
-
-fn outcome_unknown(e: &ApiError) -> bool {
-    matches!(
-        e,
-        ApiError::Timeout
-            | ApiError::Transport(_)
-            | ApiError::Server { .. }
-            | ApiError::Decode
-            | ApiError::Unexpected { .. }
-    )
 }
 
 /// A new value of the test-delivery annotation, not yet acted on.
@@ -413,20 +285,6 @@ async fn deliver_test_event(ctx: &Context, wh: &Webhook, desired: &DesiredWebhoo
         wh.metadata.generation,
     );
     report::event(ctx, wh, !result.ok, result.reason, "TestDelivery", result.message).await;
-}
-
-fn resync_requested(wh: &Webhook, status: &WebhookStatus) -> bool {
-    let asked = wh.annotations().get(RECONCILE_REQUESTED_ANNOTATION);
-    asked.is_some() && asked != status.reconcile_request_handled.as_ref()
-}
-
-/// Due when the last confirmation is older than 80% of the interval (requeues are jittered).
-fn drift_check_due(status: &WebhookStatus, interval: Duration) -> bool {
-    let Some(last) = status.last_synced_at.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()) else {
-        return true;
-    };
-    let elapsed = jiff::Timestamp::now().duration_since(last);
-    elapsed.as_secs_f64() >= interval.as_secs_f64() * 0.8
 }
 
 /// `d` ± 10%.

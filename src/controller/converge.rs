@@ -1,0 +1,371 @@
+//! Steps 5–6 of the reconcile story: make the remote webhook equal to the desired state with
+//! the fewest calls, crash-safely. Talks to the provider through [`WebhookApi`] and records
+//! progress through [`Checkpoint`], so it runs against in-memory fakes in unit tests.
+use std::time::Duration;
+
+use crate::controller::error::ReconcileError;
+use crate::crd::WebhookStatus;
+use crate::providers::{ApiError, DesiredWebhook, WebhookApi};
+
+/// Durable progress of a create: written before and right after the POST.
+#[async_trait::async_trait]
+pub trait Checkpoint: Send + Sync {
+    /// Writes the whole status (the create marker before a POST, the id right after it).
+    async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError>;
+    /// Records the remote id on the object (the `hookwright.dev/external-id` annotation).
+    async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError>;
+}
+
+/// What converging needs besides the status.
+pub struct Inputs<'a> {
+    /// Where the webhook lives (the Mendix app id).
+    pub app: &'a str,
+    pub desired: &'a DesiredWebhook,
+    /// `applied_hash` of `desired`.
+    pub hash: &'a str,
+    /// The id in the external-id annotation, if any (set by us after a create, or by a user
+    /// to adopt an existing webhook).
+    pub annotated_id: Option<&'a str>,
+    /// A new `reconcile-requested-at` value asks for a read-back now.
+    pub resync_requested: bool,
+    pub drift_interval: Duration,
+}
+
+/// What a successful sync did.
+pub struct Synced {
+    pub id: String,
+    pub hash: String,
+    /// Stable reason: Created, Updated, UpToDate, DriftRepaired, Recreated, Adopted, Recovered.
+    pub reason: &'static str,
+    /// The remote side was read or written in this reconcile (so `lastSyncedAt` moves).
+    pub confirmed: bool,
+    /// Event text when something changed.
+    pub note: Option<String>,
+    /// What was pushed (for a test delivery).
+    pub desired: DesiredWebhook,
+}
+
+/// No id yet → recover an interrupted create or create; have an id → one PUT when something
+/// changed, and on the drift check read back, repair or re-create. Leaves in `status` the
+/// create marker and the id as soon as they exist.
+pub async fn converge(
+    api: &dyn WebhookApi,
+    checkpoint: &dyn Checkpoint,
+    input: Inputs<'_>,
+    status: &mut WebhookStatus,
+) -> Result<Synced, ReconcileError> {
+    let Inputs { app, desired, hash, annotated_id, resync_requested, drift_interval } = input;
+    let synced = |id: String, reason, confirmed, note: Option<String>| Synced {
+        id,
+        hash: hash.to_string(),
+        reason,
+        confirmed,
+        note,
+        desired: desired.clone(),
+    };
+    let record = Record { checkpoint, annotated_id };
+
+    // 5. No id yet: recover a create that may have been sent, else create.
+    let known = status.webhook_id.clone().or_else(|| annotated_id.map(str::to_string));
+    let Some(id) = known else {
+        if status.create_pending_since.is_some() {
+            let listed = api.list(app).await?;
+            if let Some(found) = listed.into_iter().find(|s| s.name == desired.name && s.url == desired.url) {
+                let remote = api.get(app, &found.id).await?;
+                if !desired.matches(&remote) {
+                    api.update(app, &found.id, desired).await?;
+                }
+                record.id(status, &found.id).await?;
+                let note = format!("found remote webhook {} from an interrupted create and adopted it", found.id);
+                return Ok(synced(found.id, "Recovered", true, Some(note)));
+            }
+        }
+        let id = create(api, &record, app, desired, status).await?;
+        let note = format!("created remote webhook {id}");
+        return Ok(synced(id, "Created", true, Some(note)));
+    };
+
+    // 6. Have an id: push changes with one PUT; on the drift check, read back and repair.
+    let adopting = status.webhook_id.is_none();
+    let changed = status.applied_hash.as_deref() != Some(hash);
+    let drift_due = adopting || resync_requested || drift_check_due(status, drift_interval);
+    if !drift_due && !changed {
+        return Ok(synced(id, "UpToDate", false, None));
+    }
+    if !drift_due {
+        return match api.update(app, &id, desired).await {
+            Ok(_) => Ok(synced(id.clone(), "Updated", true, Some(format!("updated remote webhook {id}")))),
+            Err(ApiError::NotFound) => recreate(api, &record, app, desired, status, &id)
+                .await
+                .map(|(new, note)| synced(new, "Recreated", true, Some(note))),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let remote = match api.get(app, &id).await {
+        Ok(r) => r,
+        Err(ApiError::NotFound) => {
+            let (new, note) = recreate(api, &record, app, desired, status, &id).await?;
+            return Ok(synced(new, "Recreated", true, Some(note)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if adopting {
+        status.webhook_id = Some(id.clone());
+    }
+    if desired.matches(&remote) {
+        let note = adopting.then(|| format!("adopted remote webhook {id}; it already equals the spec"));
+        return Ok(synced(id, if adopting { "Adopted" } else { "UpToDate" }, true, note));
+    }
+    let fields = desired.drifted_fields(&remote).join(", ");
+    api.update(app, &id, desired).await?;
+    let (reason, note) = match (adopting, changed) {
+        (true, _) => ("Adopted", format!("adopted remote webhook {id} and updated {fields}")),
+        (false, true) => ("Updated", format!("updated remote webhook {id}")),
+        (false, false) => {
+            ("DriftRepaired", format!("remote webhook {id} was changed outside hookwright ({fields}); restored it"))
+        }
+    };
+    Ok(synced(id, reason, true, Some(note)))
+}
+
+struct Record<'a> {
+    checkpoint: &'a dyn Checkpoint,
+    annotated_id: Option<&'a str>,
+}
+
+impl Record<'_> {
+    /// Stores the id in status first (so a reconcile triggered by the annotation change sees
+    /// it), then in the external-id annotation.
+    async fn id(&self, status: &mut WebhookStatus, id: &str) -> Result<(), ReconcileError> {
+        status.webhook_id = Some(id.to_string());
+        status.create_pending_since = None;
+        self.checkpoint.save_status(status).await?;
+        if self.annotated_id != Some(id) {
+            self.checkpoint.save_external_id(id).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Marks the create as pending (durably, before sending), POSTs once, and records the id at
+/// once. A definite rejection clears the marker; an unknown outcome (timeout, dropped
+/// connection, 5xx) keeps it so the next attempt lists before creating.
+async fn create(
+    api: &dyn WebhookApi,
+    record: &Record<'_>,
+    app: &str,
+    desired: &DesiredWebhook,
+    status: &mut WebhookStatus,
+) -> Result<String, ReconcileError> {
+    status.create_pending_since = Some(jiff::Timestamp::now().to_string());
+    record.checkpoint.save_status(status).await?;
+    match api.create(app, desired).await {
+        Ok(created) => {
+            record.id(status, &created.id).await?;
+            Ok(created.id)
+        }
+        Err(e) => {
+            if !outcome_unknown(&e) {
+                status.create_pending_since = None;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// The remote webhook was deleted outside hookwright: create it again.
+async fn recreate(
+    api: &dyn WebhookApi,
+    record: &Record<'_>,
+    app: &str,
+    desired: &DesiredWebhook,
+    status: &mut WebhookStatus,
+    old: &str,
+) -> Result<(String, String), ReconcileError> {
+    status.webhook_id = None;
+    let new = create(api, record, app, desired, status).await?;
+    Ok((new.clone(), format!("remote webhook {old} was deleted outside hookwright; created {new}")))
+}
+
+/// The request may or may not have been carried out.
+fn outcome_unknown(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Timeout
+            | ApiError::Transport(_)
+            | ApiError::Server { .. }
+            | ApiError::Decode
+            | ApiError::Unexpected { .. }
+    )
+}
+
+/// Due when the last confirmation is older than 80% of the interval (requeues are jittered).
+fn drift_check_due(status: &WebhookStatus, interval: Duration) -> bool {
+    let Some(last) = status.last_synced_at.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()) else {
+        return true;
+    };
+    let elapsed = jiff::Timestamp::now().duration_since(last);
+    elapsed.as_secs_f64() >= interval.as_secs_f64() * 0.8
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::controller::desired::applied_hash;
+    use crate::providers::Header;
+    use crate::providers::fake::FakeApi;
+
+    const APP: &str = "76ef1b0f-4050-4810-a159-cb419268636c";
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    /// Records what would be written to the apiserver.
+    #[derive(Default)]
+    struct Saved {
+        statuses: Mutex<Vec<WebhookStatus>>,
+        ids: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Checkpoint for Saved {
+        async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
+            self.statuses.lock().unwrap().push(status.clone());
+            Ok(())
+        }
+        async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError> {
+            self.ids.lock().unwrap().push(id.to_string());
+            Ok(())
+        }
+    }
+
+    fn desired(url: &str) -> DesiredWebhook {
+        DesiredWebhook {
+            name: "team_a hook".into(),
+            url: url.into(),
+            event_types: vec!["package.uploaded".into()],
+            active: true,
+            validation_secret: SecretString::from("s".repeat(40)),
+            headers: vec![Header { name: "X-Team".into(), value: SecretString::from("a") }],
+        }
+    }
+
+    async fn run(
+        api: &FakeApi,
+        saved: &Saved,
+        d: &DesiredWebhook,
+        status: &mut WebhookStatus,
+        annotated: Option<&str>,
+        resync: bool,
+    ) -> Result<Synced, ReconcileError> {
+        let hash = applied_hash(d);
+        let input = Inputs {
+            app: APP,
+            desired: d,
+            hash: &hash,
+            annotated_id: annotated,
+            resync_requested: resync,
+            drift_interval: HOUR,
+        };
+        converge(api, saved, input, status).await
+    }
+
+    /// Status as `apply` leaves it after a success.
+    fn settle(status: &mut WebhookStatus, s: &Synced) {
+        status.webhook_id = Some(s.id.clone());
+        status.applied_hash = Some(s.hash.clone());
+        if s.confirmed {
+            status.last_synced_at = Some(jiff::Timestamp::now().to_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn create_marks_pending_before_posting_and_records_the_id_after() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let s = run(&api, &saved, &desired("https://a"), &mut status, None, false).await.unwrap();
+        assert_eq!((s.reason, api.calls("create")), ("Created", 1));
+        let statuses = saved.statuses.lock().unwrap();
+        assert!(statuses[0].create_pending_since.is_some() && statuses[0].webhook_id.is_none());
+        assert_eq!(statuses[1].webhook_id.as_deref(), Some(s.id.as_str()));
+        assert!(statuses[1].create_pending_since.is_none());
+        assert_eq!(*saved.ids.lock().unwrap(), vec![s.id.clone()]);
+    }
+
+    #[tokio::test]
+    async fn nothing_changed_costs_no_call_and_a_change_costs_one_put() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let s = run(&api, &saved, &desired("https://a"), &mut status, None, false).await.unwrap();
+        settle(&mut status, &s);
+        let again = run(&api, &saved, &desired("https://a"), &mut status, Some(&s.id), false).await.unwrap();
+        assert_eq!((again.reason, again.confirmed), ("UpToDate", false));
+        assert_eq!(api.calls("get") + api.calls("update") + api.calls("create"), 1);
+        let edited = run(&api, &saved, &desired("https://b"), &mut status, Some(&s.id), false).await.unwrap();
+        assert_eq!((edited.reason, api.calls("update"), api.calls("get")), ("Updated", 1, 0));
+        assert_eq!(api.stored(APP, &s.id).unwrap().url, "https://b");
+    }
+
+    #[tokio::test]
+    async fn resync_reads_back_and_repairs_drift() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let d = desired("https://a");
+        let s = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
+        settle(&mut status, &s);
+        let ok = run(&api, &saved, &d, &mut status, Some(&s.id), true).await.unwrap();
+        assert_eq!((ok.reason, api.calls("get"), api.calls("update")), ("UpToDate", 1, 0));
+        // A portal edit: the next read-back restores it with one PUT and names the field.
+        api.update(APP, &s.id, &desired("https://elsewhere")).await.unwrap();
+        let fixed = run(&api, &saved, &d, &mut status, Some(&s.id), true).await.unwrap();
+        assert_eq!(fixed.reason, "DriftRepaired");
+        assert!(fixed.note.unwrap().contains("(url)"));
+        assert_eq!(api.stored(APP, &s.id).unwrap().url, "https://a");
+    }
+
+    #[tokio::test]
+    async fn remote_delete_is_recreated() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let d = desired("https://a");
+        let s = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
+        settle(&mut status, &s);
+        api.delete(APP, &s.id).await.unwrap();
+        let r = run(&api, &saved, &d, &mut status, Some(&s.id), true).await.unwrap();
+        assert_eq!(r.reason, "Recreated");
+        assert_ne!(r.id, s.id);
+        assert_eq!(api.count(APP), 1);
+    }
+
+    #[tokio::test]
+    async fn adoption_reads_then_puts_once_and_never_creates() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let existing = api.create(APP, &desired("https://portal")).await.unwrap();
+        let r = run(&api, &saved, &desired("https://a"), &mut status, Some(&existing.id), false).await.unwrap();
+        assert_eq!((r.reason, r.id.as_str()), ("Adopted", existing.id.as_str()));
+        assert_eq!((api.calls("create"), api.calls("get"), api.calls("update")), (1, 1, 1));
+    }
+
+    #[tokio::test]
+    async fn lost_create_is_recovered_by_listing_not_by_posting_again() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let d = desired("https://a");
+        // The POST happened, but its answer was lost.
+        api.create(APP, &d).await.unwrap();
+        status.create_pending_since = Some("2026-01-01T00:00:00Z".into());
+        let r = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
+        assert_eq!(r.reason, "Recovered");
+        assert_eq!((api.calls("create"), api.count(APP)), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn create_marker_survives_unknown_outcomes_only() {
+        let (api, saved) = (FakeApi::default(), Saved::default());
+        let mut status = WebhookStatus::default();
+        api.fail_next(ApiError::Timeout);
+        assert!(run(&api, &saved, &desired("https://a"), &mut status, None, false).await.is_err());
+        assert!(status.create_pending_since.is_some(), "a timed-out POST may have happened");
+        let mut status = WebhookStatus::default();
+        api.fail_next(ApiError::Invalid(vec![]));
+        assert!(run(&api, &saved, &desired("https://a"), &mut status, None, false).await.is_err());
+        assert!(status.create_pending_since.is_none(), "a 400 created nothing");
+    }
+}
