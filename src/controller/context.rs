@@ -98,14 +98,12 @@ impl Context {
             changed
         };
         if changed {
+            // A closed channel only means the provider controllers have stopped.
             let _ = match (key.kind, &key.namespace) {
                 (ProviderKind::WebhookProvider, Some(ns)) => {
-                    self.namespaced_tx.send(ObjectRef::new(&key.name).within(ns))
+                    self.namespaced_tx.send(ObjectRef::new(&key.name).within(ns)).is_ok()
                 }
-                _ => self
-                    .cluster_tx
-                    .send(ObjectRef::new(&key.name))
-                    .map_err(|_| mpsc::error::SendError(ObjectRef::new(""))),
+                _ => self.cluster_tx.send(ObjectRef::new(&key.name)).is_ok(),
             };
         }
     }

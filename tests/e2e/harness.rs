@@ -216,24 +216,21 @@ impl Env {
 
     /// Requests the fake received with `method` (all routes and statuses), or all when "*".
     pub async fn count(&self, method: &str) -> u64 {
-        let v = self.admin(reqwest::Method::GET, "/requests", None).await;
-        v["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| method == "*" || r["method"] == method)
-            .map(|r| r["count"].as_u64().unwrap())
-            .sum()
+        self.count_where(method, None).await
     }
 
     /// Requests with `method` that got `status`.
     pub async fn count_status(&self, method: &str, status: u64) -> u64 {
+        self.count_where(method, Some(status)).await
+    }
+
+    async fn count_where(&self, method: &str, status: Option<u64>) -> u64 {
         let v = self.admin(reqwest::Method::GET, "/requests", None).await;
         v["requests"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|r| (method == "*" || r["method"] == method) && r["status"] == status)
+            .filter(|r| (method == "*" || r["method"] == method) && status.is_none_or(|s| r["status"] == s))
             .map(|r| r["count"].as_u64().unwrap())
             .sum()
     }
