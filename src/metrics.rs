@@ -12,6 +12,12 @@ pub struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProviderLabels {
+    /// `<Kind>/<namespace>/<name>`
+    pub provider: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ApiLabels {
     pub provider: String,
     pub method: String,
@@ -25,6 +31,7 @@ pub struct Metrics {
     api_calls: Family<ApiLabels, Counter>,
     duration: Histogram,
     in_flight: Gauge,
+    budget: Family<ProviderLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -34,6 +41,7 @@ impl Default for Metrics {
         let api_calls = Family::<ApiLabels, Counter>::default();
         let duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         let in_flight = Gauge::default();
+        let budget = Family::<ProviderLabels, Gauge>::default();
         registry.register("reconciles", "Reconciles by result (a condition reason)", reconciles.clone());
         registry.register(
             "provider_requests",
@@ -42,7 +50,12 @@ impl Default for Metrics {
         );
         registry.register("reconcile_duration_seconds", "Duration of reconciles", duration.clone());
         registry.register("reconciles_in_flight", "Reconciles running now", in_flight.clone());
-        Metrics { registry, reconciles, api_calls, duration, in_flight }
+        registry.register(
+            "provider_rate_budget_remaining",
+            "Requests left in the provider's rate-limit window (X-RateLimit-Remaining), by provider",
+            budget.clone(),
+        );
+        Metrics { registry, reconciles, api_calls, duration, in_flight, budget }
     }
 }
 
@@ -64,6 +77,10 @@ impl Metrics {
             status: status.to_string(),
         };
         self.api_calls.get_or_create(&labels).inc();
+    }
+
+    pub fn rate_budget(&self, provider: &str, remaining: u64) {
+        self.budget.get_or_create(&ProviderLabels { provider: provider.into() }).set(remaining as i64);
     }
 
     /// The text exposition format.

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 
 use super::context::Context;
 use super::error::ReconcileError;
+use super::provider_status::provider_key;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
 use crate::providers::WebhookApi;
 use crate::providers::mendix::MendixClient;
@@ -87,8 +88,16 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
     let token_hash = token_hash(token.expose_secret());
     let budget = ctx.budgets.for_token(token.expose_secret(), endpoint.requests_per_hour);
     let metrics = ctx.metrics.clone();
-    let client = MendixClient::new(ctx.http.clone(), &endpoint.base_url, token, budget)
-        .with_observer(Arc::new(move |method, route, status| metrics.api_call("mendix", method, route, status)));
+    let label = provider_key(kind, namespace.as_deref(), &pref.name);
+    let seen = budget.clone();
+    let client = MendixClient::new(ctx.http.clone(), &endpoint.base_url, token, budget).with_observer(Arc::new(
+        move |method, route, status| {
+            metrics.api_call("mendix", method, route, status);
+            if let Some(remaining) = seen.remaining() {
+                metrics.rate_budget(&label, remaining);
+            }
+        },
+    ));
     Ok(Resolved { api: Arc::new(client), key: ProviderKey { kind, name: pref.name.clone(), namespace }, token_hash })
 }
 

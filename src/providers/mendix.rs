@@ -133,8 +133,8 @@ impl MendixClient {
             }
         };
         let status = resp.status();
-        self.observe(method.as_str(), route, status.as_u16());
         self.budget.observe(status.as_u16(), resp.headers(), SystemTime::now());
+        self.observe(method.as_str(), route, status.as_u16());
         let bytes = resp
             .bytes()
             .await

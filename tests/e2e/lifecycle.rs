@@ -48,6 +48,8 @@ async fn create_then_edit_then_resync() {
         .unwrap();
     assert!(metrics.contains("hookwright_provider_requests_total{provider=\"mendix\",method=\"POST\""), "{metrics}");
     assert!(metrics.contains("hookwright_reconciles_total{result=\"Created\"}"), "{metrics}");
+    let budget = format!("hookwright_provider_rate_budget_remaining{{provider=\"WebhookProvider/{}/mendix\"}}", env.ns);
+    assert!(metrics.contains(&budget), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
