@@ -98,14 +98,19 @@ impl Context {
             changed
         };
         if changed {
-            // A closed channel only means the provider controllers have stopped.
-            let _ = match (key.kind, &key.namespace) {
-                (ProviderKind::WebhookProvider, Some(ns)) => {
-                    self.namespaced_tx.send(ObjectRef::new(&key.name).within(ns)).is_ok()
-                }
-                _ => self.cluster_tx.send(ObjectRef::new(&key.name)).is_ok(),
-            };
+            self.refresh_provider(key);
         }
+    }
+
+    /// Asks the provider controllers to rewrite this provider's status.
+    pub fn refresh_provider(&self, key: &ProviderKey) {
+        // A closed channel only means the provider controllers have stopped.
+        let _ = match (key.kind, &key.namespace) {
+            (ProviderKind::WebhookProvider, Some(ns)) => {
+                self.namespaced_tx.send(ObjectRef::new(&key.name).within(ns)).is_ok()
+            }
+            _ => self.cluster_tx.send(ObjectRef::new(&key.name)).is_ok(),
+        };
     }
 
     /// Counts one more consecutive failure of object `uid`; returns the count.

@@ -4,6 +4,8 @@
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::provider::ProviderKey;
+use super::provider_status::ProviderObject;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
 
 #[derive(Clone)]
@@ -41,6 +43,19 @@ impl Index {
             })
             .map(|wh| ObjectRef::from_obj(wh.as_ref()))
             .collect()
+    }
+
+    /// Providers whose token is Secret `ns/name`.
+    pub fn token_secret_providers(&self, ns: &str, name: &str) -> Vec<ProviderKey> {
+        fn matching<K: ProviderObject>(all: Vec<std::sync::Arc<K>>, ns: &str, name: &str) -> Vec<ProviderKey> {
+            all.iter()
+                .filter(|p| p.token_ref().is_some_and(|(tns, tname, _)| tns == ns && tname == name))
+                .map(|p| ProviderKey { kind: K::KIND, name: p.name_any(), namespace: p.namespace() })
+                .collect()
+        }
+        let mut keys = matching(self.providers.state(), ns, name);
+        keys.extend(matching(self.cluster_providers.state(), ns, name));
+        keys
     }
 
     fn token_secret_of(&self, wh: &Webhook) -> Option<(String, String)> {

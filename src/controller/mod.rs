@@ -98,7 +98,8 @@ pub async fn run(
         .applied_objects()
         .predicate_filter(predicates::generation, Default::default());
 
-    // Secrets: metadata only (no data cached); a change re-triggers the Webhooks using it.
+    // Secrets: one metadata-only watch (no data cached); a change re-triggers the Webhooks
+    // and the providers using it.
     let secret_stream = secret_watch(&client, &opts.namespace);
 
     let index = Index { webhooks: webhooks.clone(), providers, cluster_providers };
@@ -127,8 +128,15 @@ pub async fn run(
         .watches_stream(cluster_stream, move |p: ClusterWebhookProvider| {
             i2.provider_users(ProviderKind::ClusterWebhookProvider, None, &p.name_any())
         })
-        .watches_stream(secret_stream, move |s| -> Vec<ObjectRef<Webhook>> {
-            i3.secret_users(&s.namespace().unwrap_or_default(), &s.name_any())
+        .watches_stream(secret_stream, {
+            let ctx = ctx.clone();
+            move |s| -> Vec<ObjectRef<Webhook>> {
+                let (ns, name) = (s.namespace().unwrap_or_default(), s.name_any());
+                for provider in i3.token_secret_providers(&ns, &name) {
+                    ctx.refresh_provider(&provider);
+                }
+                i3.secret_users(&ns, &name)
+            }
         })
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
@@ -152,29 +160,20 @@ fn secret_watch(
     watcher(api, watcher::Config::default()).default_backoff().touched_objects()
 }
 
-/// The two provider-status controllers, refreshed by provider changes, token Secret changes
-/// and what Webhook reconciles learn about tokens.
+/// The two provider-status controllers, refreshed by provider changes and by requests through
+/// the context (token Secret changes seen by the Webhook controller's Secret watch, and what
+/// Webhook reconciles learn about tokens).
 async fn run_provider_controllers(ctx: Arc<Context>, namespace: Option<String>) {
-    use provider_status::{ProviderObject, error_policy, reconcile};
+    use provider_status::{error_policy, reconcile};
     let Some(triggers) = ctx.take_provider_triggers() else { return };
     let client = ctx.client.clone();
 
-    let namespaced = Controller::new(api::<WebhookProvider>(&client, &namespace), watcher::Config::default());
-    let store = namespaced.store();
-    let namespaced = namespaced
-        .watches_stream(secret_watch(&client, &namespace), move |s| {
-            token_users(&store.state(), &s.namespace().unwrap_or_default(), &s.name_any())
-        })
+    let namespaced = Controller::new(api::<WebhookProvider>(&client, &namespace), watcher::Config::default())
         .reconcile_on(tokio_stream_of(triggers.namespaced))
         .run(reconcile::<WebhookProvider>, error_policy::<WebhookProvider>, ctx.clone())
         .for_each(|_| async {});
 
-    let cluster = Controller::new(Api::<ClusterWebhookProvider>::all(client.clone()), watcher::Config::default());
-    let store = cluster.store();
-    let cluster = cluster
-        .watches_stream(secret_watch(&client, &namespace), move |s| {
-            token_users(&store.state(), &s.namespace().unwrap_or_default(), &s.name_any())
-        })
+    let cluster = Controller::new(Api::<ClusterWebhookProvider>::all(client), watcher::Config::default())
         .reconcile_on(tokio_stream_of(triggers.cluster))
         .run(reconcile::<ClusterWebhookProvider>, error_policy::<ClusterWebhookProvider>, ctx)
         .for_each(|_| async {});
@@ -185,13 +184,6 @@ async fn run_provider_controllers(ctx: Arc<Context>, namespace: Option<String>) 
         namespaced.await;
     } else {
         futures::join!(namespaced, cluster);
-    }
-
-    fn token_users<K: ProviderObject>(all: &[Arc<K>], ns: &str, name: &str) -> Vec<ObjectRef<K>> {
-        all.iter()
-            .filter(|p| p.token_ref().is_some_and(|(tns, tname, _)| tns == ns && tname == name))
-            .map(|p| ObjectRef::from_obj(p.as_ref()))
-            .collect()
     }
 }
 
