@@ -5,10 +5,18 @@ CARGO ?= cargo
 TEST_THREADS ?= 8
 export HOOKWRIGHT_CACHE ?= $(HOME)/.cache/hookwright
 
-.PHONY: test fmt-check clippy cargo-test tools venv demo bench fuzz crds
+.PHONY: setup test fmt-check clippy cargo-test tools venv demo demo-check bench fuzz crds
 
-## test: everything CI checks (format, lints, unit + integration + end-to-end tests)
-test: tools venv fmt-check clippy static helm-lint cargo-test
+## setup: install or build whatever this machine lacks (Rust components, musl target and
+## musl-tools, Lua, the Go-built control plane, the Python venv); a quick no-op when all is there.
+## `make test`, `make demo` and `.ci/run` all start with it.
+setup:
+	@hack/setup.sh
+
+## test: everything CI checks (format, lints, static build, unit + integration + end-to-end
+## tests, and the demo run unattended)
+test: setup
+	@$(MAKE) --no-print-directory fmt-check clippy static helm-lint cargo-test demo-check
 
 ## tools: build (or reuse from cache) kube-apiserver, etcd, kubectl and helm
 tools:
@@ -53,8 +61,13 @@ bench:
 	$(CARGO) bench --bench throughput
 
 ## demo: the operator end to end on this machine (control plane, fake Mendix API, receiver)
-demo:
-	hack/demo.sh
+demo: setup
+	@hack/demo.sh
+
+## demo-check: the demo unattended (no TTY, CI=true), failing unless each of its key outcomes
+## is seen (Ready with an id, verified delivery, drift repaired, remote webhook gone)
+demo-check: setup
+	@CI=true hack/demo.sh </dev/null
 
 # --- packaging: static binary, container image, Helm chart ---
 .PHONY: static image chart-crds helm-lint
