@@ -54,6 +54,12 @@ crds:
 	  /^    singular: / { name = $$2 } \
 	  END { flush() }' target/crds.yaml
 	@$(MAKE) --no-print-directory chart-crds >/dev/null
+	@$(MAKE) --no-print-directory api-docs
+
+## api-docs: regenerate docs/api.md, the API reference, from the CRD schemas (`hookwright crd --reference`)
+.PHONY: api-docs
+api-docs:
+	$(CARGO) run --quiet --bin hookwright -- crd --reference > docs/api.md
 
 ## bench: converge N Webhooks (HOOKWRIGHT_BENCH_N, default 200) with the release binary; writes bench/results/throughput.json
 bench:

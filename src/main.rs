@@ -17,8 +17,9 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Print version information.
     Version,
-    /// Print the CustomResourceDefinitions (Webhook, WebhookProvider, ClusterWebhookProvider) as YAML.
-    Crd,
+    /// Print the CustomResourceDefinitions (Webhook, WebhookProvider, ClusterWebhookProvider) as YAML, or
+    /// with --reference their API reference as Markdown.
+    Crd(cli::crd::CrdArgs),
     /// Verify one delivery's webhook signature (exit 0 valid, 1 invalid, 2 timestamp outside tolerance, 64 usage).
     Verify(cli::verify::VerifyArgs),
     /// Verifying reverse proxy: check each delivery's signature, timestamp and webhook-id, forward good ones upstream.
@@ -38,7 +39,7 @@ fn main() -> std::process::ExitCode {
     };
     match cli.command {
         Command::Run(args) => cli::run::run(args),
-        Command::Crd => cli::crd::run(),
+        Command::Crd(args) => cli::crd::run(args),
         Command::Verify(args) => cli::verify::run(args),
         Command::Receive(args) => cli::receive::run(args),
         Command::Version => {

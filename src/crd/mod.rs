@@ -3,6 +3,7 @@
 //! the schema (OpenAPI and CEL rules), so the apiserver rejects bad objects at apply time.
 mod common;
 mod provider;
+mod reference;
 mod webhook;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -13,6 +14,7 @@ pub use provider::{
     ClusterMendixProvider, ClusterSocotraProvider, ClusterWebhookProvider, ClusterWebhookProviderSpec,
     MENDIX_DEFAULT_BASE_URL, MendixProvider, ProviderStatus, SocotraProvider, WebhookProvider, WebhookProviderSpec,
 };
+pub use reference::api_reference_markdown;
 pub use webhook::{
     HeaderSpec, HeaderValueSource, MENDIX_RESERVED_HEADER_NAMES, MENDIX_RESERVED_HEADER_PREFIXES, MendixTarget,
     SocotraTarget, Webhook, WebhookSpec, WebhookStatus, is_reserved_header_name,
