@@ -1,10 +1,10 @@
-//! A real Kubernetes control plane (etcd + kube-apiserver) on loopback, for hookwright's
+//! A real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager) on loopback, for hookwright's
 //! integration and end-to-end tests and for scripts (`hookwright-testenv` binary).
 //!
 //! The binaries come from `tools/build.sh` (built from the Go module proxy and cached under
 //! `~/.cache/hookwright/bin/`). Every child process is started with `PR_SET_PDEATHSIG=SIGKILL`
 //! from a thread that lives as long as the process, so when the test process dies, for any
-//! reason, the kernel kills etcd and kube-apiserver too.
+//! reason, the kernel kills the control plane too.
 
 mod certs;
 mod crds;
@@ -41,7 +41,8 @@ pub enum TestEnvError {
     Kube(#[from] kube::Error),
 }
 
-/// A running etcd + kube-apiserver pair. Dropping it kills both and removes its directory.
+/// A running etcd, kube-apiserver and kube-controller-manager (namespace deletion and garbage
+/// collection only). Dropping it kills all three and removes its directory.
 pub struct ControlPlane {
     dir: tempfile::TempDir,
     server: String,
@@ -49,6 +50,7 @@ pub struct ControlPlane {
     ca_pem: String,
     etcd: process::Guarded,
     apiserver: process::Guarded,
+    controller_manager: Option<process::Guarded>,
 }
 
 impl ControlPlane {
@@ -56,7 +58,7 @@ impl ControlPlane {
     pub async fn start() -> Result<ControlPlane, TestEnvError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let bins = paths::bin_dir();
-        for b in ["etcd", "kube-apiserver"] {
+        for b in ["etcd", "kube-apiserver", "kube-controller-manager"] {
             if !bins.join(b).is_file() {
                 return Err(TestEnvError::BinaryMissing(bins.join(b)));
             }
@@ -118,16 +120,32 @@ impl ControlPlane {
             ],
             &root.join("kube-apiserver.log"),
         )?;
-        let cp = ControlPlane {
+        let mut cp = ControlPlane {
             server: format!("https://127.0.0.1:{api_port}"),
             admin_token,
             ca_pem: pki.ca_pem,
             etcd,
             apiserver,
+            controller_manager: None,
             dir,
         };
         std::fs::write(cp.kubeconfig_path(), cp.kubeconfig_yaml(&cp.admin_token))?;
         cp.wait_ready(Duration::from_secs(120)).await?;
+        // Only the controllers whose behaviour tests depend on: namespace deletion (a namespace
+        // is emptied, finalizers respected, then removed) and ownerReference garbage collection.
+        cp.controller_manager = Some(process::spawn(
+            "kube-controller-manager",
+            &bins.join("kube-controller-manager"),
+            &[
+                format!("--kubeconfig={}", cp.kubeconfig_path().display()),
+                "--controllers=namespace-controller,garbage-collector-controller".into(),
+                "--leader-elect=false".into(),
+                "--secure-port=0".into(),
+                "--concurrent-namespace-syncs=4".into(),
+                "--v=1".into(),
+            ],
+            &cp.dir().join("kube-controller-manager.log"),
+        )?);
         Ok(cp)
     }
 
@@ -137,6 +155,9 @@ impl ControlPlane {
         loop {
             self.etcd.check_running()?;
             self.apiserver.check_running()?;
+            if let Some(kcm) = &self.controller_manager {
+                kcm.check_running()?;
+            }
             let req = http::Request::get("/readyz").body(Vec::new()).expect("static request");
             if let Ok(body) = client.request_text(req).await
                 && body.trim() == "ok"
@@ -175,8 +196,10 @@ impl ControlPlane {
     }
 
     /// Process ids of etcd and kube-apiserver (for leak checks).
-    pub fn pids(&self) -> [u32; 2] {
-        [self.etcd.pid(), self.apiserver.pid()]
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.etcd.pid(), self.apiserver.pid()];
+        pids.extend(self.controller_manager.as_ref().map(process::Guarded::pid));
+        pids
     }
 
     /// A kubeconfig for this control plane that authenticates with `token`.
@@ -227,4 +250,11 @@ pub async fn shared() -> &'static ControlPlane {
         cp
     })
     .await
+}
+
+/// The operator binary a test runs: `$HOOKWRIGHT_OPERATOR_BIN` when set (a release or static
+/// build, or an older build to see a test fail before its fix), else `built` (the test's own
+/// `CARGO_BIN_EXE_hookwright`).
+pub fn operator_binary(built: &str) -> std::ffi::OsString {
+    std::env::var_os("HOOKWRIGHT_OPERATOR_BIN").unwrap_or_else(|| built.into())
 }
