@@ -16,6 +16,12 @@ fn default_mendix_base_url() -> String {
 const EXACTLY_ONE_PROVIDER_BLOCK: &str = "has(self.mendix) != has(self.socotra)";
 const EXACTLY_ONE_PROVIDER_BLOCK_MESSAGE: &str = "exactly one provider block must be set: spec.mendix or spec.socotra";
 const BASE_URL_MESSAGE: &str = "must be an absolute http:// or https:// URL with a host";
+/// The provider's location is immutable: its Webhooks' remote ids belong to that account, and
+/// pointing them elsewhere would create second webhooks and leak the first ones.
+const IMMUTABLE_BASE_URL_MESSAGE: &str =
+    "baseUrl is immutable: its Webhooks' remote webhooks live there; create a new provider for another endpoint";
+const IMMUTABLE_TENANT_MESSAGE: &str =
+    "tenantLocator is immutable: its Webhooks' remote webhooks live there; create a new provider for another tenant";
 
 /// API endpoint and credentials for managing webhooks, usable by Webhooks in the same namespace.
 // The repeated `type_ = "string"` of printer columns is not a duplicated attribute.
@@ -70,9 +76,11 @@ pub struct WebhookProviderSpec {
 #[serde(rename_all = "camelCase")]
 pub struct MendixProvider {
     /// Base URL of the Mendix Webhooks API. Default: https://webhook-portal.home.mendix.com/api/v1.
+    /// Immutable: create a new provider for another endpoint.
     #[serde(default = "default_mendix_base_url")]
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(BASE_URL_MESSAGE))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(IMMUTABLE_BASE_URL_MESSAGE))]
     pub base_url: String,
 
     /// Secret key (in this provider's namespace) holding a Mendix Personal Access Token with the
@@ -84,13 +92,15 @@ pub struct MendixProvider {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct SocotraProvider {
-    /// Base URL of the Socotra API, e.g. https://api.sandbox.socotra.com.
+    /// Base URL of the Socotra API, e.g. https://api.sandbox.socotra.com. Immutable.
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(BASE_URL_MESSAGE))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(IMMUTABLE_BASE_URL_MESSAGE))]
     pub base_url: String,
 
-    /// Locator of the Socotra tenant whose webhooks are managed.
+    /// Locator of the Socotra tenant whose webhooks are managed. Immutable.
     #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(IMMUTABLE_TENANT_MESSAGE))]
     pub tenant_locator: String,
 
     /// Secret key (in this provider's namespace) holding the Socotra API token.
@@ -149,9 +159,11 @@ pub struct ClusterWebhookProviderSpec {
 #[serde(rename_all = "camelCase")]
 pub struct ClusterMendixProvider {
     /// Base URL of the Mendix Webhooks API. Default: https://webhook-portal.home.mendix.com/api/v1.
+    /// Immutable: create a new provider for another endpoint.
     #[serde(default = "default_mendix_base_url")]
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(BASE_URL_MESSAGE))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(IMMUTABLE_BASE_URL_MESSAGE))]
     pub base_url: String,
 
     /// Secret key (namespace, name and key) holding a Mendix Personal Access Token with the
@@ -163,13 +175,15 @@ pub struct ClusterMendixProvider {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSocotraProvider {
-    /// Base URL of the Socotra API, e.g. https://api.sandbox.socotra.com.
+    /// Base URL of the Socotra API, e.g. https://api.sandbox.socotra.com. Immutable.
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(BASE_URL_MESSAGE))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(IMMUTABLE_BASE_URL_MESSAGE))]
     pub base_url: String,
 
-    /// Locator of the Socotra tenant whose webhooks are managed.
+    /// Locator of the Socotra tenant whose webhooks are managed. Immutable.
     #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(IMMUTABLE_TENANT_MESSAGE))]
     pub tenant_locator: String,
 
     /// Secret key (namespace, name and key) holding the Socotra API token.

@@ -124,7 +124,10 @@ fn default_true() -> bool {
 pub struct WebhookSpec {
     /// The provider object (API endpoint and credentials) used to manage this webhook. A
     /// WebhookProvider must be in this Webhook's namespace; a ClusterWebhookProvider can be used
-    /// from any namespace.
+    /// from any namespace. Immutable: a remote webhook belongs to one provider account, so to
+    /// move it, create a new Webhook (and delete this one).
+    #[x_kube(validation = Rule::new("self == oldSelf")
+        .message("providerRef is immutable: create a new Webhook for the other provider, then delete this one"))]
     pub provider_ref: ProviderRef,
 
     /// Where the webhook lives in Mendix. Exactly one of mendix or socotra must be set.
@@ -281,6 +284,15 @@ pub struct WebhookStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_pending_since: Option<String>,
 
+    /// The remote name sent by the pending create (set together with createPendingSince), so
+    /// the webhook it made is found even if the spec changes before it is recovered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_pending_name: Option<String>,
+
+    /// The URL sent by the pending create (set together with createPendingSince).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_pending_url: Option<String>,
+
     /// The last value of the hookwright.dev/reconcile-requested-at annotation that was acted
     /// on; a different value forces a full resync (read back and repair).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,4 +309,13 @@ pub struct WebhookStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+impl WebhookStatus {
+    /// Forgets a pending create (its outcome is known now).
+    pub fn clear_pending_create(&mut self) {
+        self.create_pending_since = None;
+        self.create_pending_name = None;
+        self.create_pending_url = None;
+    }
 }
