@@ -8,6 +8,7 @@ mod e2e {
     mod errors;
     pub mod harness;
     mod lifecycle;
+    mod ownership;
     mod providers;
     mod secrets;
 }

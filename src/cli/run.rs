@@ -126,24 +126,23 @@ async fn operate(args: RunArgs) -> anyhow::Result<()> {
     let ctx = Arc::new(Context::new(client, http, metrics, settings));
     tracing::info!(namespace = ?args.namespace, concurrency = args.concurrency, drift_interval = ?args.drift_interval, "starting controller");
     let opts = RunOptions { namespace: args.namespace, concurrency: args.concurrency };
-    let lost = Arc::new(AtomicBool::new(false));
-    let stop = {
-        let lost = lost.clone();
-        async move {
-            match leadership {
-                Some(l) => tokio::select! {
-                    _ = shutdown_signal() => {}
-                    _ = l.lost() => lost.store(true, std::sync::atomic::Ordering::SeqCst),
-                },
-                None => shutdown_signal().await,
-            }
+    let stop = async move {
+        match leadership {
+            Some(l) => tokio::select! {
+                _ = shutdown_signal() => {}
+                _ = l.lost() => {
+                    // Another replica may already lead: not one more write from here. In-flight
+                    // reconciles are cut off, not drained (a create marker is already durable, so
+                    // the new leader lists before it creates), and the process restarts as a
+                    // follower with fresh caches.
+                    tracing::error!("lost leadership; exiting at once");
+                    std::process::exit(1);
+                }
+            },
+            None => shutdown_signal().await,
         }
     };
     controller::run(ctx, opts, ready, stop).await;
-    if lost.load(std::sync::atomic::Ordering::SeqCst) {
-        // Exit so the replica restarts as a follower with fresh caches.
-        anyhow::bail!("lost leadership; exiting");
-    }
     tracing::info!("controller stopped");
     Ok(())
 }

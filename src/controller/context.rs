@@ -8,7 +8,8 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
 
-use super::provider::ProviderKey;
+use super::claims::Claims;
+use super::provider::{ProviderKey, Remembered};
 use super::provider_status::provider_key;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
@@ -47,6 +48,10 @@ pub struct Context {
     pub budgets: Budgets,
     pub metrics: Arc<Metrics>,
     pub settings: Settings,
+    /// Which object owns which remote webhook (fed by the Webhook watch).
+    pub claims: Claims,
+    /// Credentials kept for cleanup (provider endpoint and token, in memory).
+    pub remembered: Remembered,
     failures: Mutex<HashMap<String, u32>>,
     /// By provider key: the token hash and what the provider said about it.
     auth: Mutex<HashMap<String, ([u8; 32], AuthOutcome)>>,
@@ -67,6 +72,8 @@ impl Context {
             budgets: Budgets::default(),
             metrics,
             settings,
+            claims: Claims::default(),
+            remembered: Remembered::default(),
             failures: Mutex::default(),
             auth: Mutex::default(),
             namespaced_tx,

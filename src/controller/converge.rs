@@ -7,16 +7,22 @@ use crate::controller::error::ReconcileError;
 use crate::crd::WebhookStatus;
 use crate::providers::{ApiError, DesiredWebhook, WebhookApi};
 
-/// Durable progress of a create: written before and right after the POST.
+/// What converging writes to, and learns from, the apiserver: durable progress of a create,
+/// and what only a fresh read (not the reflector cache, which lags our own writes) can tell.
 #[async_trait::async_trait]
 pub trait Checkpoint: Send + Sync {
     /// Writes the whole status (the create marker before a POST, the id right after it).
     async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError>;
     /// Records the remote id on the object (the `hookwright.dev/external-id` annotation).
     async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError>;
+    /// The status as the apiserver has it now. Read before any decision that could create.
+    async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError>;
+    /// Another live object ("namespace/name") whose status records remote webhook `id`.
+    fn claimed_by(&self, id: &str) -> Option<String>;
 }
 
 /// What converging needs besides the status.
+#[derive(Clone, Copy)]
 pub struct Inputs<'a> {
     /// Where the webhook lives (the Mendix app id).
     pub app: &'a str,
@@ -45,9 +51,13 @@ pub struct Synced {
     pub desired: DesiredWebhook,
 }
 
-/// No id yet → recover an interrupted create or create; have an id → one PUT when something
-/// changed, and on the drift check read back, repair or re-create. Leaves in `status` the
-/// create marker and the id as soon as they exist.
+/// No id yet → adopt the annotated webhook, recover an interrupted create, or create; have an
+/// id → one PUT when something changed, and on the drift check read back, repair or re-create.
+/// Leaves in `status` the create marker and the id as soon as they exist.
+///
+/// One object, one remote webhook: no POST is ever decided from the cache alone (the status
+/// is read fresh first), a POST whose outcome is unknown is found by listing before any other
+/// POST, and a webhook another object owns is never adopted.
 pub async fn converge(
     api: &dyn WebhookApi,
     checkpoint: &dyn Checkpoint,
@@ -65,24 +75,20 @@ pub async fn converge(
     };
     let record = Record { checkpoint, annotated_id };
 
-    // 5. No id yet: recover a create that may have been sent, else create.
-    let known = status.webhook_id.clone().or_else(|| annotated_id.map(str::to_string));
-    let Some(id) = known else {
-        if status.create_pending_since.is_some() {
-            let listed = api.list(app).await?;
-            if let Some(found) = listed.into_iter().find(|s| s.name == desired.name && s.url == desired.url) {
-                let remote = api.get(app, &found.id).await?;
-                if !desired.matches(&remote) {
-                    api.update(app, &found.id, desired).await?;
-                }
-                record.id(status, &found.id).await?;
-                let note = format!("found remote webhook {} from an interrupted create and adopted it", found.id);
-                return Ok(synced(found.id, "Recovered", true, Some(note)));
-            }
+    // 5. No id yet: the cache may lag our own writes, so ask the apiserver first.
+    if status.webhook_id.is_none() {
+        *status = checkpoint.fresh_status().await?;
+    }
+    let id = match (status.webhook_id.clone(), annotated_id) {
+        (Some(id), _) => id,
+        (None, Some(id)) => match checkpoint.claimed_by(id) {
+            Some(owner) => return Err(ReconcileError::AdoptionConflict { id: id.to_string(), owner }),
+            None => id.to_string(),
+        },
+        (None, None) => {
+            let (id, reason, note) = create_once(api, &record, app, desired, status).await?;
+            return Ok(synced(id, reason, true, Some(note)));
         }
-        let id = create(api, &record, app, desired, status).await?;
-        let note = format!("created remote webhook {id}");
-        return Ok(synced(id, "Created", true, Some(note)));
     };
 
     // 6. Have an id: push changes with one PUT; on the drift check, read back and repair.
@@ -95,18 +101,13 @@ pub async fn converge(
     if !drift_due {
         return match api.update(app, &id, desired).await {
             Ok(_) => Ok(synced(id.clone(), "Updated", true, Some(format!("updated remote webhook {id}")))),
-            Err(ApiError::NotFound) => recreate(api, &record, app, desired, status, &id)
-                .await
-                .map(|(new, note)| synced(new, "Recreated", true, Some(note))),
+            Err(ApiError::NotFound) => recreate(api, checkpoint, input, status, &id).await,
             Err(e) => Err(e.into()),
         };
     }
     let remote = match api.get(app, &id).await {
         Ok(r) => r,
-        Err(ApiError::NotFound) => {
-            let (new, note) = recreate(api, &record, app, desired, status, &id).await?;
-            return Ok(synced(new, "Recreated", true, Some(note)));
-        }
+        Err(ApiError::NotFound) => return recreate(api, checkpoint, input, status, &id).await,
         Err(e) => return Err(e.into()),
     };
     if adopting {
@@ -138,7 +139,7 @@ impl Record<'_> {
     /// it), then in the external-id annotation.
     async fn id(&self, status: &mut WebhookStatus, id: &str) -> Result<(), ReconcileError> {
         status.webhook_id = Some(id.to_string());
-        status.create_pending_since = None;
+        status.clear_pending_create();
         self.checkpoint.save_status(status).await?;
         if self.annotated_id != Some(id) {
             self.checkpoint.save_external_id(id).await?;
@@ -147,9 +148,53 @@ impl Record<'_> {
     }
 }
 
-/// Marks the create as pending (durably, before sending), POSTs once, and records the id at
-/// once. A definite rejection clears the marker; an unknown outcome (timeout, dropped
-/// connection, 5xx) keeps it so the next attempt lists before creating.
+/// Creates the remote webhook at most once. `status` is fresh from the apiserver: when its
+/// marker says a create may already have been sent, the webhook that create made is looked for
+/// (and adopted) before anything is POSTed.
+async fn create_once(
+    api: &dyn WebhookApi,
+    record: &Record<'_>,
+    app: &str,
+    desired: &DesiredWebhook,
+    status: &mut WebhookStatus,
+) -> Result<(String, &'static str, String), ReconcileError> {
+    if status.create_pending_since.is_some() {
+        let unclaimed = |id: &str| record.checkpoint.claimed_by(id).is_none();
+        if let Some(found) = find_pending_create(api, app, status, (&desired.name, &desired.url), unclaimed).await? {
+            let remote = api.get(app, &found).await?;
+            if !desired.matches(&remote) {
+                api.update(app, &found, desired).await?;
+            }
+            record.id(status, &found).await?;
+            let note = format!("found remote webhook {found} from an interrupted create and adopted it");
+            return Ok((found, "Recovered", note));
+        }
+    }
+    let id = create(api, record, app, desired, status).await?;
+    let note = format!("created remote webhook {id}");
+    Ok((id, "Created", note))
+}
+
+/// The remote webhook an interrupted create made: the app's webhooks (all pages) matched on
+/// the name and URL that create sent, as recorded with the marker (`fallback` for markers
+/// written without them), skipping webhooks that another object owns. Used by converge and by
+/// deletion.
+pub async fn find_pending_create(
+    api: &dyn WebhookApi,
+    app: &str,
+    status: &WebhookStatus,
+    fallback: (&str, &str),
+    unclaimed: impl Fn(&str) -> bool,
+) -> Result<Option<String>, ApiError> {
+    let name = status.create_pending_name.as_deref().unwrap_or(fallback.0);
+    let url = status.create_pending_url.as_deref().unwrap_or(fallback.1);
+    let listed = api.list(app).await?;
+    Ok(listed.into_iter().find(|s| s.name == name && s.url == url && unclaimed(&s.id)).map(|s| s.id))
+}
+
+/// Marks the create as pending (durably, before sending, with the name and URL it sends),
+/// POSTs once, and records the id at once. A definite rejection clears the marker; an unknown
+/// outcome (timeout, dropped connection, 5xx) keeps it so the next attempt lists first.
 async fn create(
     api: &dyn WebhookApi,
     record: &Record<'_>,
@@ -158,6 +203,8 @@ async fn create(
     status: &mut WebhookStatus,
 ) -> Result<String, ReconcileError> {
     status.create_pending_since = Some(jiff::Timestamp::now().to_string());
+    status.create_pending_name = Some(desired.name.clone());
+    status.create_pending_url = Some(desired.url.clone());
     record.checkpoint.save_status(status).await?;
     match api.create(app, desired).await {
         Ok(created) => {
@@ -166,25 +213,45 @@ async fn create(
         }
         Err(e) => {
             if !outcome_unknown(&e) {
-                status.create_pending_since = None;
+                status.clear_pending_create();
             }
             Err(e.into())
         }
     }
 }
 
-/// The remote webhook was deleted outside hookwright: create it again.
+/// The remote webhook `old` is gone (deleted outside hookwright): create it again, at most
+/// once. The status is read fresh first: a lagging cache may name an id that an earlier
+/// reconcile already replaced, and a marker from an earlier re-create whose answer was lost
+/// must be honoured.
 async fn recreate(
     api: &dyn WebhookApi,
-    record: &Record<'_>,
-    app: &str,
-    desired: &DesiredWebhook,
+    checkpoint: &dyn Checkpoint,
+    input: Inputs<'_>,
     status: &mut WebhookStatus,
     old: &str,
-) -> Result<(String, String), ReconcileError> {
+) -> Result<Synced, ReconcileError> {
+    let fresh = checkpoint.fresh_status().await?;
+    if fresh.webhook_id.as_deref().is_some_and(|id| id != old) {
+        *status = fresh;
+        return Box::pin(converge(api, checkpoint, input, status)).await;
+    }
+    *status = fresh;
     status.webhook_id = None;
-    let new = create(api, record, app, desired, status).await?;
-    Ok((new.clone(), format!("remote webhook {old} was deleted outside hookwright; created {new}")))
+    let record = Record { checkpoint, annotated_id: input.annotated_id };
+    let (new, reason, note) = create_once(api, &record, input.app, input.desired, status).await?;
+    let note = match reason {
+        "Created" => format!("remote webhook {old} was deleted outside hookwright; created {new}"),
+        _ => note,
+    };
+    Ok(Synced {
+        id: new,
+        hash: input.hash.to_string(),
+        reason: if reason == "Created" { "Recreated" } else { reason },
+        confirmed: true,
+        note: Some(note),
+        desired: input.desired.clone(),
+    })
 }
 
 /// The request may or may not have been carried out.
@@ -222,11 +289,21 @@ mod tests {
     const APP: &str = "76ef1b0f-4050-4810-a159-cb419268636c";
     const HOUR: Duration = Duration::from_secs(3600);
 
-    /// Records what would be written to the apiserver.
+    /// Records what would be written to the apiserver, and answers fresh reads with the last
+    /// status written (or `apiserver`, what the apiserver held before this test's writes).
     #[derive(Default)]
     struct Saved {
         statuses: Mutex<Vec<WebhookStatus>>,
         ids: Mutex<Vec<String>>,
+        apiserver: WebhookStatus,
+        /// Remote ids that other objects own.
+        others: Vec<String>,
+    }
+
+    impl Saved {
+        fn holding(apiserver: WebhookStatus) -> Self {
+            Saved { apiserver, ..Default::default() }
+        }
     }
 
     #[async_trait::async_trait]
@@ -238,6 +315,12 @@ mod tests {
         async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError> {
             self.ids.lock().unwrap().push(id.to_string());
             Ok(())
+        }
+        async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError> {
+            Ok(self.statuses.lock().unwrap().last().cloned().unwrap_or_else(|| self.apiserver.clone()))
+        }
+        fn claimed_by(&self, id: &str) -> Option<String> {
+            self.others.iter().any(|o| o == id).then(|| "ns/other".to_string())
         }
     }
 
@@ -346,14 +429,116 @@ mod tests {
 
     #[tokio::test]
     async fn lost_create_is_recovered_by_listing_not_by_posting_again() {
-        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let api = FakeApi::default();
         let d = desired("https://a");
-        // The POST happened, but its answer was lost.
+        // The POST happened, but its answer was lost; the apiserver holds the marker.
         api.create(APP, &d).await.unwrap();
-        status.create_pending_since = Some("2026-01-01T00:00:00Z".into());
+        let saved = Saved::holding(pending(&d));
+        let mut status = WebhookStatus::default();
         let r = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
         assert_eq!(r.reason, "Recovered");
         assert_eq!((api.calls("create"), api.count(APP)), (1, 1));
+    }
+
+    /// The marker as `create` writes it before sending `d`.
+    fn pending(d: &DesiredWebhook) -> WebhookStatus {
+        WebhookStatus {
+            create_pending_since: Some("2026-01-01T00:00:00Z".into()),
+            create_pending_name: Some(d.name.clone()),
+            create_pending_url: Some(d.url.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// Hole 0/2 of issue 11: the cache (the status handed in) lags the apiserver, which
+    /// already records the id; nothing is created.
+    #[tokio::test]
+    async fn a_stale_cache_without_the_id_never_creates() {
+        let api = FakeApi::default();
+        let d = desired("https://a");
+        let existing = api.create(APP, &d).await.unwrap();
+        let hash = applied_hash(&d);
+        let apiserver = WebhookStatus {
+            webhook_id: Some(existing.id.clone()),
+            applied_hash: Some(hash),
+            last_synced_at: Some(jiff::Timestamp::now().to_string()),
+            ..Default::default()
+        };
+        let saved = Saved::holding(apiserver);
+        let mut cached = WebhookStatus::default();
+        let r = run(&api, &saved, &d, &mut cached, None, false).await.unwrap();
+        assert_eq!((r.reason, r.id.as_str()), ("UpToDate", existing.id.as_str()));
+        assert_eq!((api.calls("create"), api.calls("list")), (1, 0), "no second POST, no LIST");
+    }
+
+    /// Hole 2: the marker is in the apiserver but not yet in the cache: list, never POST.
+    #[tokio::test]
+    async fn a_marker_the_cache_has_not_seen_still_prevents_a_second_post() {
+        let api = FakeApi::default();
+        let d = desired("https://a");
+        api.create(APP, &d).await.unwrap();
+        let saved = Saved::holding(pending(&d));
+        let r = run(&api, &saved, &d, &mut WebhookStatus::default(), None, false).await.unwrap();
+        assert_eq!(r.reason, "Recovered");
+        assert_eq!(api.calls("create"), 1);
+    }
+
+    /// Hole 1: a re-create whose answer is lost is recovered by listing, although the stale
+    /// annotation still names the deleted webhook.
+    #[tokio::test]
+    async fn a_lost_recreate_is_recovered_not_repeated() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let d = desired("https://a");
+        let s = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
+        settle(&mut status, &s);
+        let stale = status.clone();
+        api.delete(APP, &s.id).await.unwrap();
+        api.lose_create_answers(true);
+        assert!(run(&api, &saved, &d, &mut status, Some(&s.id), true).await.is_err());
+        api.lose_create_answers(false);
+        // The cache still shows the deleted id (and the annotation names it): found, not re-sent.
+        let mut cached = stale.clone();
+        let r = run(&api, &saved, &d, &mut cached, Some(&s.id), true).await.unwrap();
+        assert_eq!(r.reason, "Recovered");
+        // The cache shows nothing at all: the fresh read has the recovered id.
+        let again = run(&api, &saved, &d, &mut WebhookStatus::default(), Some(&s.id), false).await.unwrap();
+        assert_eq!(again.id, r.id);
+        assert_eq!((api.calls("create"), api.count(APP)), (2, 1));
+    }
+
+    /// Hole 3: the spec changes between the lost POST and the recovery; the webhook is found
+    /// by what was sent, then brought to the new spec.
+    #[tokio::test]
+    async fn recovery_matches_what_was_sent_not_the_current_spec() {
+        let api = FakeApi::default();
+        let sent = desired("https://a");
+        api.create(APP, &sent).await.unwrap();
+        let saved = Saved::holding(pending(&sent));
+        let mut edited = desired("https://b");
+        edited.name = "renamed".into();
+        let r = run(&api, &saved, &edited, &mut WebhookStatus::default(), None, false).await.unwrap();
+        assert_eq!(r.reason, "Recovered");
+        assert_eq!((api.calls("create"), api.calls("update")), (1, 1));
+        assert_eq!(api.stored(APP, &r.id).unwrap().url, "https://b");
+    }
+
+    /// Holes 3 and 4: a webhook another object owns is never adopted, by recovery or by the
+    /// annotation.
+    #[tokio::test]
+    async fn a_webhook_owned_by_another_object_is_never_taken() {
+        let api = FakeApi::default();
+        let d = desired("https://a");
+        let theirs = api.create(APP, &d).await.unwrap();
+        let saved = Saved { others: vec![theirs.id.clone()], ..Saved::holding(pending(&d)) };
+        let r = run(&api, &saved, &d, &mut WebhookStatus::default(), None, false).await.unwrap();
+        assert_eq!(r.reason, "Created", "the same name and URL, but not ours");
+        assert_ne!(r.id, theirs.id);
+
+        let saved = Saved { others: vec![theirs.id.clone()], ..Saved::default() };
+        let err = run(&api, &saved, &d, &mut WebhookStatus::default(), Some(&theirs.id), false).await.err().unwrap();
+        assert_eq!(err.reason(), "AdoptionConflict");
+        assert!(err.to_string().contains("ns/other"), "{err}");
+        assert_eq!(api.calls("update"), 0);
     }
 
     #[tokio::test]
@@ -363,7 +548,7 @@ mod tests {
         api.fail_next(ApiError::Timeout);
         assert!(run(&api, &saved, &desired("https://a"), &mut status, None, false).await.is_err());
         assert!(status.create_pending_since.is_some(), "a timed-out POST may have happened");
-        let mut status = WebhookStatus::default();
+        let (saved, mut status) = (Saved::default(), WebhookStatus::default());
         api.fail_next(ApiError::Invalid(vec![]));
         assert!(run(&api, &saved, &desired("https://a"), &mut status, None, false).await.is_err());
         assert!(status.create_pending_since.is_none(), "a 400 created nothing");

@@ -3,24 +3,37 @@
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+use kube::ResourceExt;
+
 use crate::crd::Webhook;
 use crate::providers::{DesiredWebhook, Header};
 
 /// Longest remote name we derive (the Mendix pattern has no documented maximum).
 const MAX_DERIVED_NAME: usize = 100;
+/// Hex characters of the object's UID that end a derived name.
+const UID_SUFFIX: usize = 8;
 
-/// The remote name: `spec.displayName`, else `<namespace> <name>` mapped into Mendix's pattern
-/// `^[a-zA-Z0-9_ ]+$` (every other character becomes `_`). Depends only on the object's
-/// identity, so it is stable for the object's life.
+/// The remote name: `spec.displayName`, else `<namespace> <name> <uid prefix>` mapped into
+/// Mendix's pattern `^[a-zA-Z0-9_ ]+$` (every other character becomes `_`). The UID suffix
+/// keeps derived names unique per object (`a.b` and `a-b` map to the same characters, and long
+/// names are truncated), and it depends only on the object's identity, so the name is stable
+/// for the object's life. Truncation shortens the namespace and name, never the suffix.
 pub fn remote_name(wh: &Webhook, namespace: &str, name: &str) -> String {
     if let Some(d) = &wh.spec.display_name {
         return d.clone();
     }
-    let mapped: String = format!("{namespace} {name}")
+    let uid: String =
+        wh.uid().unwrap_or_default().chars().filter(char::is_ascii_alphanumeric).take(UID_SUFFIX).collect();
+    let room = if uid.is_empty() { MAX_DERIVED_NAME } else { MAX_DERIVED_NAME - UID_SUFFIX - 1 };
+    let mut mapped: String = format!("{namespace} {name}")
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ' ' { c } else { '_' })
-        .take(MAX_DERIVED_NAME)
+        .take(room)
         .collect();
+    if !uid.is_empty() {
+        mapped.push(' ');
+        mapped.push_str(&uid);
+    }
     mapped
 }
 
@@ -92,12 +105,27 @@ mod tests {
 
     #[test]
     fn derived_name_fits_the_mendix_pattern_and_is_stable() {
-        let wh = webhook(None);
+        let mut wh = webhook(None);
+        wh.metadata.uid = Some("3f2a9c1b-1111-4222-8333-944455556666".into());
         let n = remote_name(&wh, "team-a", "build-notifier.v2");
-        assert_eq!(n, "team_a build_notifier_v2");
+        assert_eq!(n, "team_a build_notifier_v2 3f2a9c1b");
         assert!(regex::Regex::new("^[a-zA-Z0-9_ ]+$").unwrap().is_match(&n));
         assert_eq!(n, remote_name(&wh, "team-a", "build-notifier.v2"));
         assert_eq!(remote_name(&webhook(Some("Custom Name")), "x", "y"), "Custom Name");
+    }
+
+    #[test]
+    fn derived_names_differ_between_objects_that_map_to_the_same_characters() {
+        let (mut a, mut b) = (webhook(None), webhook(None));
+        a.metadata.uid = Some("aaaaaaaa-0000-4000-8000-000000000000".into());
+        b.metadata.uid = Some("bbbbbbbb-0000-4000-8000-000000000000".into());
+        assert_ne!(remote_name(&a, "ns", "a.b"), remote_name(&b, "ns", "a-b"));
+        // Truncation keeps the suffix: two long names sharing their first 100 characters differ.
+        let long = "x".repeat(200);
+        let (na, nb) = (remote_name(&a, "ns", &long), remote_name(&b, "ns", &long));
+        assert_ne!(na, nb);
+        assert_eq!(na.len(), MAX_DERIVED_NAME);
+        assert!(na.ends_with(" aaaaaaaa"));
     }
 
     #[test]

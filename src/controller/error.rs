@@ -18,6 +18,10 @@ pub enum ReconcileError {
     SecretKeyMissing { namespace: String, name: String, key: String, purpose: &'static str },
     #[error("Secret {namespace}/{name} key {key:?} is empty or not UTF-8 text ({purpose})")]
     SecretValueInvalid { namespace: String, name: String, key: String, purpose: &'static str },
+    #[error(
+        "remote webhook {id} named by the hookwright.dev/external-id annotation belongs to Webhook {owner}: remove the annotation to get a webhook of this object's own, or delete {owner} with deletionPolicy: Orphan to hand the webhook over"
+    )]
+    AdoptionConflict { id: String, owner: String },
     #[error("provider call failed: {0}")]
     Api(#[from] ApiError),
     #[error("Kubernetes API call failed: {0}")]
@@ -36,6 +40,7 @@ impl ReconcileError {
             ReconcileError::NoTarget => "InvalidSpec",
             ReconcileError::SecretNotFound { .. } | ReconcileError::SecretKeyMissing { .. } => "SecretNotFound",
             ReconcileError::SecretValueInvalid { .. } => "InvalidSecret",
+            ReconcileError::AdoptionConflict { .. } => "AdoptionConflict",
             ReconcileError::Api(e) => match e {
                 ApiError::Invalid(_) => "InvalidSpec",
                 ApiError::Unauthenticated | ApiError::Forbidden => "Unauthorized",

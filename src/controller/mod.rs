@@ -1,4 +1,5 @@
 //! The `Webhook` controller: watches, triggers and the reconcile loop.
+pub mod claims;
 pub mod conditions;
 pub mod context;
 pub mod converge;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -78,9 +79,11 @@ pub async fn run(
     let wc = watcher::Config::default();
 
     let (webhooks, webhook_writer) = reflector::store::<Webhook>();
+    let claims_ctx = ctx.clone();
     let webhook_stream = watcher(api::<Webhook>(&client, &opts.namespace), wc.clone())
         .default_backoff()
         .reflect(webhook_writer)
+        .inspect_ok(move |event| claims_ctx.claims.observe(event))
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
 

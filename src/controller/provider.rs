@@ -1,11 +1,12 @@
 //! Resolving a `Webhook`'s provider: the provider object, its token Secret, and a client
 //! sharing the token's rate budget. A namespaced provider is looked up only in the Webhook's
 //! own namespace (the tenancy boundary, as with cert-manager's Issuer).
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use kube::ResourceExt;
 use kube::api::Api;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::context::Context;
 use super::error::ReconcileError;
@@ -29,12 +30,54 @@ pub struct Resolved {
     pub token_hash: [u8; 32],
 }
 
+#[derive(Clone)]
 struct Endpoint {
     base_url: String,
     token_ns: String,
     token_name: String,
     token_key: String,
     requests_per_hour: Option<u32>,
+}
+
+/// Credentials kept for cleanup: the endpoint and token each provider last resolved to, in
+/// memory only. When a namespace is deleted, its WebhookProvider and token Secret go at once
+/// while its Webhooks wait on their finalizers; deleting their remote webhooks then uses what
+/// was remembered, so the deletion ends. Nothing is written to the cluster for this (no
+/// finalizers on Secrets or providers that could outlive the operator).
+#[derive(Default)]
+pub struct Remembered(Mutex<HashMap<String, (Endpoint, SecretString)>>);
+
+/// The provider to delete a remote webhook with: the live provider object and token, or, when
+/// either is gone, the credentials kept for cleanup.
+pub async fn resolve_for_cleanup(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileError> {
+    match resolve(ctx, wh).await {
+        Err(
+            e @ (ReconcileError::ProviderNotFound { .. }
+            | ReconcileError::SecretNotFound { .. }
+            | ReconcileError::SecretKeyMissing { .. }),
+        ) => {
+            let key = key_of(wh);
+            let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+            let kept = ctx.remembered.0.lock().expect("remembered lock").get(&id).cloned();
+            match kept {
+                Some((endpoint, token)) => {
+                    tracing::info!(provider = %id, "provider or token gone: deleting with the credentials kept for cleanup");
+                    Ok(client(ctx, key, &endpoint, token))
+                }
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn key_of(wh: &Webhook) -> ProviderKey {
+    let pref = &wh.spec.provider_ref;
+    let namespace = match pref.kind {
+        ProviderKind::WebhookProvider => wh.namespace(),
+        ProviderKind::ClusterWebhookProvider => None,
+    };
+    ProviderKey { kind: pref.kind, name: pref.name.clone(), namespace }
 }
 
 pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileError> {
@@ -85,10 +128,18 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
         "provider token",
     )
     .await?;
+    let key = ProviderKey { kind, name: pref.name.clone(), namespace };
+    let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+    ctx.remembered.0.lock().expect("remembered lock").insert(id, (endpoint.clone(), token.clone()));
+    Ok(client(ctx, key, &endpoint, token))
+}
+
+/// A client for `endpoint` sharing the token's rate budget, reporting to the metrics.
+fn client(ctx: &Context, key: ProviderKey, endpoint: &Endpoint, token: SecretString) -> Resolved {
     let token_hash = token_hash(token.expose_secret());
     let budget = ctx.budgets.for_token(token.expose_secret(), endpoint.requests_per_hour);
     let metrics = ctx.metrics.clone();
-    let label = provider_key(kind, namespace.as_deref(), &pref.name);
+    let label = provider_key(key.kind, key.namespace.as_deref(), &key.name);
     let seen = budget.clone();
     let client = MendixClient::new(ctx.http.clone(), &endpoint.base_url, token, budget).with_observer(Arc::new(
         move |method, route, status| {
@@ -98,7 +149,7 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
             }
         },
     ));
-    Ok(Resolved { api: Arc::new(client), key: ProviderKey { kind, name: pref.name.clone(), namespace }, token_hash })
+    Resolved { api: Arc::new(client), key, token_hash }
 }
 
 fn unsupported(kind: ProviderKind, name: &str) -> ReconcileError {

@@ -66,13 +66,14 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
     let mut provider_key = None;
     let outcome = sync(wh, ctx, &mut status, &mut provider_key).await;
     status.observed_generation = generation;
-    status.reconcile_request_handled = wh.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
     match outcome {
         Ok(done) => {
             ctx.succeeded(&uid);
+            // Only a sync that succeeded answers a resync request; a failed one stays requested.
+            status.reconcile_request_handled = wh.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
             status.webhook_id = Some(done.id.clone());
             status.applied_hash = Some(done.hash);
-            status.create_pending_since = None;
+            status.clear_pending_create();
             if done.confirmed {
                 status.last_synced_at = Some(jiff::Timestamp::now().to_string());
             }
@@ -147,10 +148,16 @@ async fn sync(
     result
 }
 
-/// Step 1: the object is being deleted.
+/// Step 1: the object is being deleted. Only the webhook this object's status records (or
+/// the one its interrupted create made) is deleted: never one it merely names in the
+/// external-id annotation, which may belong to another object.
 async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
-    let status = wh.status.clone().unwrap_or_default();
-    let id = status.webhook_id.clone().or_else(|| wh.annotations().get(EXTERNAL_ID_ANNOTATION).cloned());
+    let mut status = wh.status.clone().unwrap_or_default();
+    if status.webhook_id.is_none() {
+        // The cache may lag the write that recorded the id.
+        status = KubeCheckpoint { ctx, wh }.fresh_status().await?;
+    }
+    let id = status.webhook_id.clone();
     if wh.spec.deletion_policy == DeletionPolicy::Orphan {
         if let Some(id) = id {
             report::event(
@@ -168,7 +175,7 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
     if id.is_none() && status.create_pending_since.is_none() {
         return Ok(Action::await_change());
     }
-    match delete_remote(wh, ctx, id).await {
+    match delete_remote(wh, ctx, &status).await {
         Ok(Some(id)) => {
             report::event(ctx, wh, false, "Deleted", "Delete", format!("deleted remote webhook {id}")).await;
             Ok(Action::await_change())
@@ -178,7 +185,6 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
             let msg = format!(
                 "cannot delete the remote webhook: {err}. Fix the cause, or set spec.deletionPolicy: Orphan, or remove the finalizer {FINALIZER} to let the object go"
             );
-            let mut status = status;
             conditions::set(&mut status.conditions, SYNCED, false, err.reason(), &msg, wh.metadata.generation);
             report::status(ctx, wh, &status).await?;
             report::event(ctx, wh, true, "DeleteFailed", "Delete", msg).await;
@@ -189,17 +195,19 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
 
 /// Deletes the remote webhook (404 counts as done). Without an id but with a pending create,
 /// looks for the webhook that create may have made.
-async fn delete_remote(wh: &Webhook, ctx: &Context, id: Option<String>) -> Result<Option<String>, ReconcileError> {
-    let provider = provider::resolve(ctx, wh).await?;
+async fn delete_remote(wh: &Webhook, ctx: &Context, status: &WebhookStatus) -> Result<Option<String>, ReconcileError> {
+    let provider = provider::resolve_for_cleanup(ctx, wh).await?;
     let app = wh.spec.mendix.as_ref().ok_or(ReconcileError::NoTarget)?.app_id.clone();
-    let id = match id {
-        Some(id) => id,
+    let id = match &status.webhook_id {
+        Some(id) => id.clone(),
         None => {
             let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
             let remote_name = desired::remote_name(wh, &ns, &name);
-            let listed = provider.api.list(&app).await?;
-            match listed.into_iter().find(|s| s.name == remote_name && s.url == wh.spec.url) {
-                Some(found) => found.id,
+            let checkpoint = KubeCheckpoint { ctx, wh };
+            let unclaimed = |id: &str| checkpoint.claimed_by(id).is_none();
+            let fallback = (remote_name.as_str(), wh.spec.url.as_str());
+            match converge::find_pending_create(provider.api.as_ref(), &app, status, fallback, unclaimed).await? {
+                Some(id) => id,
                 None => return Ok(None),
             }
         }
@@ -223,10 +231,29 @@ impl Checkpoint for KubeCheckpoint<'_> {
     }
 
     async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError> {
-        let api: Api<Webhook> = Api::namespaced(self.ctx.client.clone(), &self.wh.namespace().unwrap_or_default());
         let patch = serde_json::json!({"metadata": {"annotations": {EXTERNAL_ID_ANNOTATION: id}}});
-        api.patch(&self.wh.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        self.api().patch(&self.wh.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
         Ok(())
+    }
+
+    async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError> {
+        // A GET without resourceVersion is served from etcd (a quorum read), never a cache.
+        let current = self.api().get_status(&self.wh.name_any()).await?;
+        if current.uid() != self.wh.uid() {
+            // Deleted and re-created under the same name: nothing of the old status applies.
+            return Ok(WebhookStatus::default());
+        }
+        Ok(current.status.unwrap_or_default())
+    }
+
+    fn claimed_by(&self, id: &str) -> Option<String> {
+        self.ctx.claims.owner(id, &self.wh.uid().unwrap_or_default())
+    }
+}
+
+impl KubeCheckpoint<'_> {
+    fn api(&self) -> Api<Webhook> {
+        Api::namespaced(self.ctx.client.clone(), &self.wh.namespace().unwrap_or_default())
     }
 }
 

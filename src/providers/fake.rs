@@ -16,6 +16,7 @@ struct State {
     next_id: u64,
     calls: BTreeMap<&'static str, u32>,
     fail_next: Option<ApiError>,
+    lose_create_answers: bool,
 }
 
 impl FakeApi {
@@ -27,6 +28,11 @@ impl FakeApi {
     /// Makes the next call fail with `err`.
     pub fn fail_next(&self, err: ApiError) {
         self.state.lock().expect("fake").fail_next = Some(err);
+    }
+
+    /// While on, creates are stored but answered with a transport error (a lost response).
+    pub fn lose_create_answers(&self, on: bool) {
+        self.state.lock().expect("fake").lose_create_answers = on;
     }
 
     /// The stored webhook, if any.
@@ -89,6 +95,9 @@ impl WebhookApi for FakeApi {
         let id = format!("mxep_fake{}", s.next_id);
         let hook = to_remote(id.clone(), desired);
         s.hooks.insert((scope.to_string(), id), hook.clone());
+        if s.lose_create_answers {
+            return Err(ApiError::Transport("connection closed before the response".into()));
+        }
         Ok(hook)
     }
 

@@ -30,7 +30,7 @@ pub async fn operator() -> &'static Operator {
         let crds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crds");
         hookwright_testenv::install_crds(&client, &crds).await.expect("install CRDs");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hookwright"));
+        let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
         cmd.args(["run", "--drift-interval", &format!("{DRIFT_SECS}s"), "--api-timeout", "2s", "--concurrency", "8"])
             .arg("--metrics-addr")
             .arg(format!("127.0.0.1:{port}"))

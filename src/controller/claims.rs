@@ -1,0 +1,124 @@
+//! Which object owns which remote webhook: an index from remote id to the Webhook whose status
+//! records it, fed by the Webhook watch. Adoption (the external-id annotation) and the recovery
+//! of an interrupted create consult it, so one remote webhook is never bound to two objects.
+//! A lookup is O(1); memory is one entry per Webhook that has an id.
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use kube::ResourceExt;
+use kube::runtime::watcher::Event;
+
+use crate::crd::Webhook;
+
+#[derive(Default)]
+pub struct Claims {
+    inner: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    live: Index,
+    /// Built during a re-list (`Init` … `InitDone`), then swapped in, as the reflector does.
+    relist: Option<Index>,
+}
+
+#[derive(Default)]
+struct Index {
+    /// Remote id → (owner's UID, "namespace/name").
+    by_id: HashMap<String, (String, String)>,
+    /// Owner's UID → remote id.
+    by_uid: HashMap<String, String>,
+}
+
+impl Index {
+    fn set(&mut self, wh: &Webhook) {
+        let uid = wh.uid().unwrap_or_default();
+        let id = wh.status.as_ref().and_then(|s| s.webhook_id.clone());
+        if self.by_uid.get(&uid) == id.as_ref() {
+            return;
+        }
+        self.remove(&uid);
+        if let Some(id) = id {
+            let name = format!("{}/{}", wh.namespace().unwrap_or_default(), wh.name_any());
+            self.by_id.insert(id.clone(), (uid.clone(), name));
+            self.by_uid.insert(uid, id);
+        }
+    }
+
+    fn remove(&mut self, uid: &str) {
+        if let Some(old) = self.by_uid.remove(uid)
+            && self.by_id.get(&old).is_some_and(|(owner, _)| owner == uid)
+        {
+            self.by_id.remove(&old);
+        }
+    }
+}
+
+impl Claims {
+    /// Feeds one event of the Webhook watch.
+    pub fn observe(&self, event: &Event<Webhook>) {
+        let mut st = self.inner.lock().expect("claims lock");
+        match event {
+            Event::Apply(wh) => st.live.set(wh),
+            Event::Delete(wh) => st.live.remove(&wh.uid().unwrap_or_default()),
+            Event::Init => st.relist = Some(Index::default()),
+            Event::InitApply(wh) => st.relist.get_or_insert_with(Index::default).set(wh),
+            Event::InitDone => {
+                if let Some(fresh) = st.relist.take() {
+                    st.live = fresh;
+                }
+            }
+        }
+    }
+
+    /// The "namespace/name" of another object (not `uid`) whose status records remote `id`.
+    pub fn owner(&self, id: &str, uid: &str) -> Option<String> {
+        let st = self.inner.lock().expect("claims lock");
+        st.live.by_id.get(id).filter(|(owner, _)| owner != uid).map(|(_, name)| name.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::WebhookStatus;
+
+    fn wh(name: &str, uid: &str, id: Option<&str>) -> Webhook {
+        let mut w: Webhook = serde_json::from_value(serde_json::json!({
+            "apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook",
+            "metadata": {"name": name, "namespace": "ns", "uid": uid},
+            "spec": {"providerRef": {"kind": "WebhookProvider", "name": "p"},
+                     "mendix": {"appId": "76ef1b0f-4050-4810-a159-cb419268636c"},
+                     "url": "https://a", "eventTypes": ["e"]}
+        }))
+        .unwrap();
+        w.status = Some(WebhookStatus { webhook_id: id.map(str::to_string), ..Default::default() });
+        w
+    }
+
+    #[test]
+    fn an_id_is_owned_by_the_object_whose_status_records_it() {
+        let c = Claims::default();
+        c.observe(&Event::Apply(wh("a", "u1", Some("x"))));
+        assert_eq!(c.owner("x", "u2").as_deref(), Some("ns/a"));
+        assert_eq!(c.owner("x", "u1"), None, "an object never conflicts with itself");
+        // A new id (re-create) releases the old one; deletion releases everything.
+        c.observe(&Event::Apply(wh("a", "u1", Some("y"))));
+        assert_eq!(c.owner("x", "u2"), None);
+        assert_eq!(c.owner("y", "u2").as_deref(), Some("ns/a"));
+        c.observe(&Event::Delete(wh("a", "u1", Some("y"))));
+        assert_eq!(c.owner("y", "u2"), None);
+    }
+
+    #[test]
+    fn a_relist_replaces_the_index() {
+        let c = Claims::default();
+        c.observe(&Event::Apply(wh("gone", "u1", Some("x"))));
+        c.observe(&Event::Init);
+        c.observe(&Event::InitApply(wh("b", "u2", Some("y"))));
+        assert_eq!(c.owner("x", "u9").as_deref(), Some("ns/gone"), "the old view serves until the list is done");
+        c.observe(&Event::InitDone);
+        assert_eq!(c.owner("x", "u9"), None, "deleted while the watch was down");
+        assert_eq!(c.owner("y", "u9").as_deref(), Some("ns/b"));
+    }
+}
