@@ -66,6 +66,21 @@ bench:
 	$(CARGO) build --release --bin hookwright
 	$(CARGO) bench --bench throughput
 
+## soak: the one-remote-webhook promise under stress, with the release binary: 2,000 Webhooks
+## applied before the operator starts (concurrency 64, 100 ms provider latency: exactly 2,000
+## POSTs, no LIST), then 300 crash-loop steps (kill -9 of two leader-electing replicas during
+## creates, edits, deletes and portal deletes, with lost create answers and 5xx faults).
+## `make test` runs the same tests with 300 Webhooks and 20 steps. Results: target/tmp/soak-results.json
+SOAK_ITERATIONS ?= 300
+SOAK_SCALE_N ?= 2000
+.PHONY: soak
+soak: setup
+	$(CARGO) build --release --bin hookwright
+	HOOKWRIGHT_OPERATOR_BIN=$(CURDIR)/target/release/hookwright HOOKWRIGHT_SCALE_N=$(SOAK_SCALE_N) \
+	  $(CARGO) test --test one_remote_at_scale -- --nocapture
+	HOOKWRIGHT_OPERATOR_BIN=$(CURDIR)/target/release/hookwright HOOKWRIGHT_SOAK_ITERATIONS=$(SOAK_ITERATIONS) \
+	  $(CARGO) test --test soak -- --nocapture
+
 ## demo: the operator end to end on this machine (control plane, fake Mendix API, receiver)
 demo: setup
 	@hack/demo.sh

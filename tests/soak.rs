@@ -1,0 +1,236 @@
+//! Issue 11: the crash loop. Two operator replicas with leader election; the fake API drops
+//! create answers after committing them and answers some requests 500; Webhooks are created,
+//! edited, deleted and deleted in the portal, and after each step the leader (sometimes the
+//! standby) is killed with SIGKILL at a random moment and started again. At the end every
+//! object is Ready or gone and the fake's webhooks equal the objects one to one.
+//!
+//! `HOOKWRIGHT_SOAK_ITERATIONS` steps (default 20 in `make test`; `make soak` runs 300). The
+//! numbers go to stderr and to `target/soak-results.json`.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use hookwright::crd::Webhook;
+use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_testenv::{ControlPlane, Guarded};
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use rand::RngExt;
+use serde_json::{Value, json};
+
+const MAX_LIVE: usize = 8;
+
+fn iterations() -> usize {
+    std::env::var("HOOKWRIGHT_SOAK_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
+}
+
+struct Replicas {
+    cp: &'static ControlPlane,
+    ns: String,
+    slots: [Option<Guarded>; 2],
+    starts: usize,
+}
+
+impl Replicas {
+    fn start(&mut self, i: usize) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
+        cmd.args(["run", "--leader-election", "--leader-election-duration", "2s"])
+            .args(["--leader-election-namespace", &self.ns, "--namespace", &self.ns])
+            .args(["--drift-interval", "2s", "--api-timeout", "2s", "--concurrency", "8"])
+            .arg(format!("--metrics-addr=127.0.0.1:{port}"))
+            .env("KUBECONFIG", self.cp.kubeconfig_path())
+            .env("POD_NAME", format!("replica-{i}"))
+            .env("RUST_LOG", "info");
+        self.starts += 1;
+        let log = self.cp.dir().join(format!("soak-replica-{i}-{}.log", self.starts));
+        self.slots[i] = Some(hookwright_testenv::spawn_logged("hookwright", cmd, &log).unwrap());
+    }
+
+    /// SIGKILL replica `i` (no cleanup code runs) and start it again.
+    fn kill_and_restart(&mut self, i: usize) {
+        self.slots[i] = None;
+        self.start(i);
+    }
+}
+
+async fn admin(
+    http: &reqwest::Client,
+    fake: &FakeServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = http.request(method, format!("{}{path}", fake.admin_url()));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+fn settled(w: &Webhook) -> bool {
+    w.metadata.deletion_timestamp.is_none()
+        && w.status.as_ref().is_some_and(|s| {
+            s.webhook_id.is_some()
+                && s.conditions
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == w.metadata.generation)
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_loop_keeps_objects_and_remote_webhooks_one_to_one() {
+    let n = iterations();
+    let started = Instant::now();
+    let cp = hookwright_testenv::shared().await;
+    let client = cp.client().await.unwrap();
+    hookwright_testenv::install_crds(&client, &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crds")).await.unwrap();
+    hookwright::tls::install_crypto_provider();
+    let ns = hookwright_testenv::create_namespace(&client, "soak").await.unwrap();
+    let app = uuid::Uuid::new_v4();
+    let mut config = FakeConfig::default();
+    config.tokens.push(TokenEntry::new("pat", &["mx:webhook:read", "mx:webhook:write"], &[app]));
+    config.rate_limit.limit_per_hour = 10_000_000;
+    let fake = FakeServer::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let faults = json!({"errorRate": 0.1, "commitThenDropRate": 0.3, "latencyMs": 20, "jitterMs": 80});
+    admin(&http, &fake, reqwest::Method::PUT, "/faults", Some(faults)).await;
+
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &ns);
+    let secret =
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pat"}, "stringData": {"token": "pat"}});
+    secrets.create(&PostParams::default(), &serde_json::from_value(secret).unwrap()).await.unwrap();
+    let providers: Api<hookwright::crd::WebhookProvider> = Api::namespaced(client.clone(), &ns);
+    let provider = json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "WebhookProvider", "metadata": {"name": "m"},
+        "spec": {"mendix": {"baseUrl": fake.base_url(), "tokenSecretRef": {"name": "pat", "key": "token"}}}});
+    providers.create(&PostParams::default(), &serde_json::from_value(provider).unwrap()).await.unwrap();
+
+    let mut replicas = Replicas { cp, ns: ns.clone(), slots: [None, None], starts: 0 };
+    replicas.start(0);
+    replicas.start(1);
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
+    let webhooks: Api<Webhook> = Api::namespaced(client.clone(), &ns);
+
+    let mut rng = rand::rng();
+    let mut live: BTreeMap<String, u32> = BTreeMap::new(); // name -> edits
+    let (mut next, mut kills, mut actions) = (0usize, 0usize, BTreeMap::<&str, usize>::new());
+    for step in 0..n {
+        let names: Vec<String> = live.keys().cloned().collect();
+        let pick = |rng: &mut rand::rngs::ThreadRng| names[rng.random_range(0..names.len())].clone();
+        let action = match rng.random_range(0..10) {
+            _ if live.len() < 2 => "create",
+            0..=3 if live.len() < MAX_LIVE => "create",
+            0..=5 => "edit",
+            6 | 7 => "delete",
+            _ => "portal-delete",
+        };
+        *actions.entry(action).or_default() += 1;
+        match action {
+            "create" => {
+                let name = format!("hook-{next}");
+                next += 1;
+                let wh = json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook", "metadata": {"name": name},
+                    "spec": {"providerRef": {"kind": "WebhookProvider", "name": "m"}, "mendix": {"appId": app.to_string()},
+                             "url": format!("https://r.example.com/{name}"), "eventTypes": ["package.uploaded"]}});
+                webhooks.create(&PostParams::default(), &serde_json::from_value(wh).unwrap()).await.unwrap();
+                // Often edit it while its create may be in flight (or its answer lost).
+                let edits = if rng.random_bool(0.5) {
+                    tokio::time::sleep(Duration::from_millis(rng.random_range(0..300))).await;
+                    let patch = json!({"spec": {"url": format!("https://r.example.com/{name}/v1")}});
+                    webhooks.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+                    1
+                } else {
+                    0
+                };
+                live.insert(name, edits);
+            }
+            "edit" => {
+                let name = pick(&mut rng);
+                let edits = live.get_mut(&name).unwrap();
+                *edits += 1;
+                let patch = json!({"spec": {"url": format!("https://r.example.com/{name}/v{edits}")}});
+                webhooks.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+            }
+            "delete" => {
+                let name = pick(&mut rng);
+                webhooks.delete(&name, &DeleteParams::default()).await.unwrap();
+                live.remove(&name);
+            }
+            _ => {
+                let name = pick(&mut rng);
+                let id = webhooks.get(&name).await.unwrap().status.and_then(|s| s.webhook_id);
+                if let Some(id) = id {
+                    let _ = http.delete(format!("{}/apps/{app}/webhooks/{id}", fake.admin_url())).send().await;
+                }
+                let patch =
+                    json!({"metadata": {"annotations": {"hookwright.dev/reconcile-requested-at": format!("s{step}")}}});
+                webhooks.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+            }
+        }
+        // Kill at a random moment while the step is being carried out: usually the leader.
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..700))).await;
+        let holder = leases.get_opt("hookwright-leader").await.unwrap().and_then(|l| l.spec?.holder_identity);
+        let leader = match holder.as_deref() {
+            Some("replica-1") => 1,
+            _ => 0,
+        };
+        let victim = if rng.random_bool(0.8) { leader } else { 1 - leader };
+        replicas.kill_and_restart(victim);
+        kills += 1;
+    }
+
+    // Faults off: everything must settle, with nothing duplicated, lost or stuck.
+    admin(&http, &fake, reqwest::Method::PUT, "/faults", Some(json!({}))).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let objects = loop {
+        let items = webhooks.list(&ListParams::default()).await.unwrap().items;
+        let names: BTreeSet<String> = items.iter().filter_map(|w| w.metadata.name.clone()).collect();
+        let expected: BTreeSet<String> = live.keys().cloned().collect();
+        if names == expected && items.iter().all(settled) {
+            break items;
+        }
+        if Instant::now() > deadline {
+            let stuck: Vec<_> = items
+                .iter()
+                .filter(|w| !settled(w) || !expected.contains(w.metadata.name.as_deref().unwrap_or_default()))
+                .map(|w| (w.metadata.name.clone(), w.status.clone()))
+                .collect();
+            panic!("not settled after 120 s: {stuck:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+
+    let remote = admin(&http, &fake, reqwest::Method::GET, "/webhooks", None).await;
+    let remote: BTreeMap<String, String> = remote["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["id"].as_str().unwrap().to_string(), w["url"].as_str().unwrap().to_string()))
+        .collect();
+    let ids: BTreeMap<String, String> =
+        objects.iter().map(|w| (w.status.as_ref().unwrap().webhook_id.clone().unwrap(), w.spec.url.clone())).collect();
+    let counts = admin(&http, &fake, reqwest::Method::GET, "/requests", None).await;
+    let created: u64 = counts["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["status"].as_u64().is_some_and(|s| s < 300 || s == 0))
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    let duplicates = remote.keys().filter(|id| !ids.contains_key(*id)).count();
+    let lost = ids.keys().filter(|id| !remote.contains_key(*id)).count();
+    let summary = json!({
+        "iterations": n, "kills": kills, "actions": actions, "objects": objects.len(),
+        "remote_webhooks": remote.len(), "remote_webhooks_created": created,
+        "duplicates": duplicates, "lost": lost, "stuck": 0, "seconds": started.elapsed().as_secs(),
+    });
+    eprintln!("soak: {summary}");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("soak-results.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&summary).unwrap()).unwrap();
+    assert_eq!(ids.len(), objects.len(), "two objects share a remote webhook: {ids:?}");
+    assert_eq!(duplicates, 0, "remote webhooks no object owns: remote {remote:?}, objects {ids:?}");
+    assert_eq!(lost, 0, "objects whose remote webhook is gone");
+    assert_eq!(remote, ids, "every remote webhook equals its object's spec");
+}
