@@ -34,7 +34,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 cargo-test:
-	HOOKWRIGHT_VENV=$$(tools/venv.sh) $(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
+	HOOKWRIGHT_VENV=$$(tools/venv.sh) $(CARGO) test --workspace --no-fail-fast -- --test-threads=$(TEST_THREADS)
 
 ## fuzz: the proptest properties named fuzz_* (header parsing, verification) with many more cases
 ## than the 256 each that `make test` runs; FUZZ_CASES=... to change

@@ -39,7 +39,9 @@ async fn one_leader_reconciles_and_standby_takes_over() {
     let start = |name: &'static str| {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
+        // Each test's operators watch only its namespace: tests of this binary run side by side.
         cmd.args(["run", "--leader-election", "--leader-election-duration", "4s", "--leader-election-namespace", &ns])
+            .args(["--namespace", &ns])
             .arg(format!("--metrics-addr=127.0.0.1:{port}"))
             .env("KUBECONFIG", cp.kubeconfig_path())
             .env("POD_NAME", name);
@@ -155,7 +157,9 @@ async fn a_replica_that_loses_its_lease_stops_writing_at_once() {
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
+    // Each test's operators watch only its namespace: tests of this binary run side by side.
     cmd.args(["run", "--leader-election", "--leader-election-duration", "4s", "--leader-election-namespace", &ns])
+        .args(["--namespace", &ns])
         .args(["--api-timeout", "30s"])
         .arg(format!("--metrics-addr=127.0.0.1:{port}"))
         .env("KUBECONFIG", cp.kubeconfig_path())

@@ -70,10 +70,13 @@ async fn admin(
     resp.json().await.unwrap_or(Value::Null)
 }
 
+/// Ready for the current generation, and any requested resync (after a portal delete) done.
 fn settled(w: &Webhook) -> bool {
+    let asked = w.metadata.annotations.as_ref().and_then(|a| a.get("hookwright.dev/reconcile-requested-at"));
     w.metadata.deletion_timestamp.is_none()
         && w.status.as_ref().is_some_and(|s| {
             s.webhook_id.is_some()
+                && (asked.is_none() || s.reconcile_request_handled.as_ref() == asked)
                 && s.conditions
                     .iter()
                     .any(|c| c.type_ == "Ready" && c.status == "True" && c.observed_generation == w.metadata.generation)

@@ -51,6 +51,12 @@ pub struct Synced {
     pub desired: DesiredWebhook,
 }
 
+impl Synced {
+    fn of(input: &Inputs<'_>, id: String, reason: &'static str, confirmed: bool, note: Option<String>) -> Self {
+        Synced { id, hash: input.hash.to_string(), reason, confirmed, note, desired: input.desired.clone() }
+    }
+}
+
 /// No id yet → adopt the annotated webhook, recover an interrupted create, or create; have an
 /// id → one PUT when something changed, and on the drift check read back, repair or re-create.
 /// Leaves in `status` the create marker and the id as soon as they exist.
@@ -65,14 +71,7 @@ pub async fn converge(
     status: &mut WebhookStatus,
 ) -> Result<Synced, ReconcileError> {
     let Inputs { app, desired, hash, annotated_id, resync_requested, drift_interval } = input;
-    let synced = |id: String, reason, confirmed, note: Option<String>| Synced {
-        id,
-        hash: hash.to_string(),
-        reason,
-        confirmed,
-        note,
-        desired: desired.clone(),
-    };
+    let synced = |id, reason, confirmed, note| Synced::of(&input, id, reason, confirmed, note);
     let record = Record { checkpoint, annotated_id };
 
     // 5. No id yet: the cache may lag our own writes, so ask the apiserver first.
@@ -244,14 +243,8 @@ async fn recreate(
         "Created" => format!("remote webhook {old} was deleted outside hookwright; created {new}"),
         _ => note,
     };
-    Ok(Synced {
-        id: new,
-        hash: input.hash.to_string(),
-        reason: if reason == "Created" { "Recreated" } else { reason },
-        confirmed: true,
-        note: Some(note),
-        desired: input.desired.clone(),
-    })
+    let reason = if reason == "Created" { "Recreated" } else { reason };
+    Ok(Synced::of(&input, new, reason, true, Some(note)))
 }
 
 /// The request may or may not have been carried out.

@@ -238,7 +238,7 @@ impl Checkpoint for KubeCheckpoint<'_> {
 
     async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError> {
         // A GET without resourceVersion is served from etcd (a quorum read), never a cache.
-        let current = self.api().get_status(&self.wh.name_any()).await?;
+        let current = self.api().get(&self.wh.name_any()).await?;
         if current.uid() != self.wh.uid() {
             // Deleted and re-created under the same name: nothing of the old status applies.
             return Ok(WebhookStatus::default());
@@ -300,7 +300,7 @@ async fn deliver_test_event(ctx: &Context, wh: &Webhook, desired: &DesiredWebhoo
         test_delivery::Delivery {
             ok: false,
             reason: "TestDeliveryDisabled",
-            message: "test deliveries are off: start the operator with --enable-test-delivery (chart value testDelivery.enabled)".into(),
+            message: "test deliveries are off: start the operator with --enable-test-delivery (chart value config.enableTestDelivery)".into(),
         }
     };
     conditions::set(

@@ -19,7 +19,8 @@ async fn create_then_edit_then_resync() {
     assert_eq!(condition(&wh, "Synced").unwrap().reason, "Created");
     let remote = env.remote(&id).await;
     assert_eq!(remote["url"], "https://receiver.example.com/build");
-    assert_eq!(remote["name"], format!("{} build", env.ns.replace('-', "_")));
+    let uid: String = wh.metadata.uid.as_deref().unwrap().chars().take(8).collect();
+    assert_eq!(remote["name"], format!("{} build {uid}", env.ns.replace('-', "_")));
     assert!(env.wait_event("build", "Created").await.contains(&id));
 
     // A spec edit is pushed with exactly one PUT.
