@@ -29,14 +29,14 @@ step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 logs() { for f in "$work"/*.log; do echo "--- ${f##*/} (last lines)" >&2; tail -n 20 "$f" >&2; done; }
 die() { echo "demo FAILED: $*" >&2; logs; exit 1; }
 # A child must keep running: if it died, say so with its log instead of waiting out a timeout.
-alive() { # pid, name, log
-  kill -0 "$1" 2>/dev/null || die "$2 exited early (log: ${3##*/})"
+alive() { # pid, what it is
+  kill -0 "$1" 2>/dev/null || die "$2 exited early (its log is below)"
 }
-wait_for() { # description, pid to watch (or -), command... (polls for up to 60 s)
+wait_for() { # description, pid to watch, command... (polls for up to 60 s)
   local what=$1 pid=$2; shift 2
   for _ in $(seq 1 300); do
     "$@" >/dev/null 2>&1 && return 0
-    [ "$pid" = - ] || alive "$pid" "the process behind $what"
+    alive "$pid" "the process behind $what"
     sleep 0.2
   done
   die "timed out waiting for $what"
@@ -110,7 +110,7 @@ spec:
     - {name: X-Team, value: team-a}
 YAML
 $kubectl apply -f "$work/demo.yaml" | sed 's/^/   /'
-alive $operator "the operator" operator.log
+alive $operator "the operator"
 $kubectl -n team-a wait --for=condition=Ready webhook/build-notifier --timeout=60s | sed 's/^/   /' \
   || die "the Webhook did not become Ready"
 $kubectl -n team-a get webhooks,webhookproviders | sed 's/^/   /'
