@@ -3,63 +3,29 @@
 //! never lead to a second create: exactly N remote webhooks, N POSTs and no LIST.
 //!
 //! N is `HOOKWRIGHT_SCALE_N` (default 300 in `make test`; `make soak` runs 2,000).
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use hookwright::crd::Webhook;
-use hookwright::fake::{FakeConfig, FakeServer, Faults, TokenEntry};
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use serde_json::{Value, json};
+use hookwright::fake::{FakeConfig, Faults};
+use kube::api::{ListParams, PostParams};
+use serde_json::json;
+
+#[path = "support/standalone.rs"]
+mod standalone;
 
 fn scale_n() -> usize {
     std::env::var("HOOKWRIGHT_SCALE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
 }
 
-/// Requests the fake received with `method` on routes ending in `route_end` ("" for all).
-async fn count(http: &reqwest::Client, fake: &FakeServer, method: &str, route_end: &str) -> u64 {
-    let v: Value = http.get(format!("{}/requests", fake.admin_url())).send().await.unwrap().json().await.unwrap();
-    v["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["method"] == method && r["route"].as_str().unwrap_or_default().ends_with(route_end))
-        .map(|r| r["count"].as_u64().unwrap())
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn n_webhooks_applied_before_start_make_exactly_n_remote_webhooks() {
     let n = scale_n();
-    let cp = hookwright_testenv::shared().await;
-    let client = cp.client().await.unwrap();
-    let crds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crds");
-    hookwright_testenv::install_crds(&client, &crds).await.unwrap();
-    hookwright::tls::install_crypto_provider();
-    let ns = hookwright_testenv::create_namespace(&client, "scale").await.unwrap();
-
-    let app = uuid::Uuid::new_v4();
-    let token = format!("pat{}", uuid::Uuid::new_v4().simple());
     let mut config = FakeConfig { faults: Faults { latency_ms: 100, ..Faults::default() }, ..FakeConfig::default() };
-    config.tokens.push(TokenEntry::new(token.clone(), &["mx:webhook:read", "mx:webhook:write"], &[app]));
     config.rate_limit.limit_per_hour = 1_000_000;
-    let fake = FakeServer::start(config).await.unwrap();
-
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pat"}, "stringData": {"token": token}
-    }))
-    .unwrap();
-    secrets.create(&PostParams::default(), &secret).await.unwrap();
-    let provider = json!({
-        "apiVersion": "hookwright.dev/v1alpha1", "kind": "WebhookProvider", "metadata": {"name": "mendix"},
-        "spec": {"mendix": {"baseUrl": fake.base_url(), "tokenSecretRef": {"name": "pat", "key": "token"}}}
-    });
-    let providers: Api<hookwright::crd::WebhookProvider> = Api::namespaced(client.clone(), &ns);
-    providers.patch("mendix", &PatchParams::apply("scale").force(), &Patch::Apply(&provider)).await.unwrap();
-
-    let webhooks: Api<Webhook> = Api::namespaced(client.clone(), &ns);
+    let world = standalone::world("scale", config).await;
+    let app = world.app;
+    let webhooks = world.webhooks.clone();
     let started = Instant::now();
     futures::stream::iter(0..n)
         .map(|i| {
@@ -67,7 +33,7 @@ async fn n_webhooks_applied_before_start_make_exactly_n_remote_webhooks() {
             let wh: Webhook = serde_json::from_value(json!({
                 "apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook", "metadata": {"name": format!("hook-{i}")},
                 "spec": {
-                    "providerRef": {"kind": "WebhookProvider", "name": "mendix"},
+                    "providerRef": {"kind": "WebhookProvider", "name": "m"},
                     "mendix": {"appId": app.to_string()},
                     "url": format!("https://receiver.example.com/{i}"),
                     "eventTypes": ["package.uploaded"],
@@ -82,19 +48,10 @@ async fn n_webhooks_applied_before_start_make_exactly_n_remote_webhooks() {
         .unwrap();
     eprintln!("{n} Webhooks accepted by the apiserver in {:?}", started.elapsed());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
-    cmd.args(["run", "--concurrency", "64", "--namespace", &ns])
-        .arg("--metrics-addr")
-        .arg(format!("127.0.0.1:{port}"))
-        .env("KUBECONFIG", cp.kubeconfig_path())
-        .env("RUST_LOG", "info");
-    let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scale-operator.log");
-    let operator = hookwright_testenv::spawn_logged("hookwright", cmd, &log).unwrap();
+    let operator = world.operator("scale", &["--concurrency", "64"]);
 
     let started = Instant::now();
     let deadline = started + Duration::from_secs(60 + n as u64 / 5);
-    let http = reqwest::Client::new();
     loop {
         operator.check_running().expect("operator running");
         let list = webhooks.list(&ListParams::default()).await.unwrap();
@@ -114,17 +71,16 @@ async fn n_webhooks_applied_before_start_make_exactly_n_remote_webhooks() {
             Instant::now() < deadline,
             "{ready} of {n} Ready after {:?}; POSTs so far {}",
             started.elapsed(),
-            count(&http, &fake, "POST", "").await
+            world.count("POST", "").await
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     eprintln!("{n} Webhooks Ready in {:?}", started.elapsed());
 
-    let remote: Value = http.get(format!("{}/webhooks", fake.admin_url())).send().await.unwrap().json().await.unwrap();
-    let remote = remote["webhooks"].as_array().unwrap().len();
-    let posts = count(&http, &fake, "POST", "").await;
-    let lists = count(&http, &fake, "GET", "/webhooks").await;
-    let gets = count(&http, &fake, "GET", "{id}").await;
+    let remote = world.remote().await.len();
+    let posts = world.count("POST", "").await;
+    let lists = world.count("GET", "/webhooks").await;
+    let gets = world.count("GET", "{id}").await;
     eprintln!("remote webhooks {remote}, POST {posts}, GET {gets}, LIST {lists}");
     assert_eq!(remote, n, "exactly one remote webhook per object");
     assert_eq!(posts, n as u64, "exactly one POST per object");

@@ -11,12 +11,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hookwright::crd::Webhook;
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
-use hookwright_testenv::{ControlPlane, Guarded};
+use hookwright::fake::FakeConfig;
+use hookwright_testenv::Guarded;
 use k8s_openapi::api::coordination::v1::Lease;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use rand::RngExt;
-use serde_json::{Value, json};
+use serde_json::json;
+
+#[path = "support/standalone.rs"]
+mod standalone;
 
 const MAX_LIVE: usize = 8;
 
@@ -24,27 +27,20 @@ fn iterations() -> usize {
     std::env::var("HOOKWRIGHT_SOAK_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
 }
 
-struct Replicas {
-    cp: &'static ControlPlane,
-    ns: String,
+struct Replicas<'a> {
+    world: &'a standalone::World,
     slots: [Option<Guarded>; 2],
-    starts: usize,
 }
 
-impl Replicas {
+impl Replicas<'_> {
     fn start(&mut self, i: usize) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
-        cmd.args(["run", "--leader-election", "--leader-election-duration", "2s"])
-            .args(["--leader-election-namespace", &self.ns, "--namespace", &self.ns])
-            .args(["--drift-interval", "2s", "--api-timeout", "2s", "--concurrency", "8"])
-            .arg(format!("--metrics-addr=127.0.0.1:{port}"))
-            .env("KUBECONFIG", self.cp.kubeconfig_path())
-            .env("POD_NAME", format!("replica-{i}"))
-            .env("RUST_LOG", "info");
-        self.starts += 1;
-        let log = self.cp.dir().join(format!("soak-replica-{i}-{}.log", self.starts));
-        self.slots[i] = Some(hookwright_testenv::spawn_logged("hookwright", cmd, &log).unwrap());
+        let args = ["--leader-election", "--leader-election-duration", "2s", "--leader-election-namespace"];
+        let args = [
+            &args[..],
+            &[self.world.ns.as_str(), "--drift-interval", "2s", "--api-timeout", "2s", "--concurrency", "8"],
+        ]
+        .concat();
+        self.slots[i] = Some(self.world.operator(&format!("replica-{i}"), &args));
     }
 
     /// SIGKILL replica `i` (no cleanup code runs) and start it again.
@@ -52,22 +48,6 @@ impl Replicas {
         self.slots[i] = None;
         self.start(i);
     }
-}
-
-async fn admin(
-    http: &reqwest::Client,
-    fake: &FakeServer,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = http.request(method, format!("{}{path}", fake.admin_url()));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
-    resp.json().await.unwrap_or(Value::Null)
 }
 
 /// Ready for the current generation, and any requested resync (after a portal delete) done.
@@ -87,34 +67,16 @@ fn settled(w: &Webhook) -> bool {
 async fn crash_loop_keeps_objects_and_remote_webhooks_one_to_one() {
     let n = iterations();
     let started = Instant::now();
-    let cp = hookwright_testenv::shared().await;
-    let client = cp.client().await.unwrap();
-    hookwright_testenv::install_crds(&client, &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crds")).await.unwrap();
-    hookwright::tls::install_crypto_provider();
-    let ns = hookwright_testenv::create_namespace(&client, "soak").await.unwrap();
-    let app = uuid::Uuid::new_v4();
     let mut config = FakeConfig::default();
-    config.tokens.push(TokenEntry::new("pat", &["mx:webhook:read", "mx:webhook:write"], &[app]));
     config.rate_limit.limit_per_hour = 10_000_000;
-    let fake = FakeServer::start(config).await.unwrap();
-    let http = reqwest::Client::new();
+    let world = standalone::world("soak", config).await;
+    let (app, webhooks) = (world.app, world.webhooks.clone());
     let faults = json!({"errorRate": 0.1, "commitThenDropRate": 0.3, "latencyMs": 20, "jitterMs": 80});
-    admin(&http, &fake, reqwest::Method::PUT, "/faults", Some(faults)).await;
-
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &ns);
-    let secret =
-        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pat"}, "stringData": {"token": "pat"}});
-    secrets.create(&PostParams::default(), &serde_json::from_value(secret).unwrap()).await.unwrap();
-    let providers: Api<hookwright::crd::WebhookProvider> = Api::namespaced(client.clone(), &ns);
-    let provider = json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "WebhookProvider", "metadata": {"name": "m"},
-        "spec": {"mendix": {"baseUrl": fake.base_url(), "tokenSecretRef": {"name": "pat", "key": "token"}}}});
-    providers.create(&PostParams::default(), &serde_json::from_value(provider).unwrap()).await.unwrap();
-
-    let mut replicas = Replicas { cp, ns: ns.clone(), slots: [None, None], starts: 0 };
+    world.admin(reqwest::Method::PUT, "/faults", Some(faults)).await;
+    let mut replicas = Replicas { world: &world, slots: [None, None] };
     replicas.start(0);
     replicas.start(1);
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
-    let webhooks: Api<Webhook> = Api::namespaced(client.clone(), &ns);
+    let leases: Api<Lease> = Api::namespaced(world.client.clone(), &world.ns);
 
     let mut rng = rand::rng();
     let mut live: BTreeMap<String, u32> = BTreeMap::new(); // name -> edits
@@ -134,10 +96,7 @@ async fn crash_loop_keeps_objects_and_remote_webhooks_one_to_one() {
             "create" => {
                 let name = format!("hook-{next}");
                 next += 1;
-                let wh = json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook", "metadata": {"name": name},
-                    "spec": {"providerRef": {"kind": "WebhookProvider", "name": "m"}, "mendix": {"appId": app.to_string()},
-                             "url": format!("https://r.example.com/{name}"), "eventTypes": ["package.uploaded"]}});
-                webhooks.create(&PostParams::default(), &serde_json::from_value(wh).unwrap()).await.unwrap();
+                world.create_webhook(&name).await;
                 // Often edit it while its create may be in flight (or its answer lost).
                 let edits = if rng.random_bool(0.5) {
                     tokio::time::sleep(Duration::from_millis(rng.random_range(0..300))).await;
@@ -165,7 +124,9 @@ async fn crash_loop_keeps_objects_and_remote_webhooks_one_to_one() {
                 let name = pick(&mut rng);
                 let id = webhooks.get(&name).await.unwrap().status.and_then(|s| s.webhook_id);
                 if let Some(id) = id {
-                    let _ = http.delete(format!("{}/apps/{app}/webhooks/{id}", fake.admin_url())).send().await;
+                    // It may be gone already (deleted in an earlier step, not yet re-created).
+                    let url = format!("{}/apps/{app}/webhooks/{id}", world.fake.admin_url());
+                    let _ = reqwest::Client::new().delete(url).send().await;
                 }
                 let patch =
                     json!({"metadata": {"annotations": {"hookwright.dev/reconcile-requested-at": format!("s{step}")}}});
@@ -185,7 +146,7 @@ async fn crash_loop_keeps_objects_and_remote_webhooks_one_to_one() {
     }
 
     // Faults off: everything must settle, with nothing duplicated, lost or stuck.
-    admin(&http, &fake, reqwest::Method::PUT, "/faults", Some(json!({}))).await;
+    world.admin(reqwest::Method::PUT, "/faults", Some(json!({}))).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let objects = loop {
         let items = webhooks.list(&ListParams::default()).await.unwrap().items;
@@ -205,28 +166,20 @@ async fn crash_loop_keeps_objects_and_remote_webhooks_one_to_one() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
 
-    let remote = admin(&http, &fake, reqwest::Method::GET, "/webhooks", None).await;
-    let remote: BTreeMap<String, String> = remote["webhooks"]
-        .as_array()
-        .unwrap()
+    let remote: BTreeMap<String, String> = world
+        .remote()
+        .await
         .iter()
         .map(|w| (w["id"].as_str().unwrap().to_string(), w["url"].as_str().unwrap().to_string()))
         .collect();
     let ids: BTreeMap<String, String> =
         objects.iter().map(|w| (w.status.as_ref().unwrap().webhook_id.clone().unwrap(), w.spec.url.clone())).collect();
-    let counts = admin(&http, &fake, reqwest::Method::GET, "/requests", None).await;
-    let created: u64 = counts["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["method"] == "POST" && r["status"].as_u64().is_some_and(|s| s < 300 || s == 0))
-        .map(|r| r["count"].as_u64().unwrap())
-        .sum();
+    let created = world.count("POST", "").await;
     let duplicates = remote.keys().filter(|id| !ids.contains_key(*id)).count();
     let lost = ids.keys().filter(|id| !remote.contains_key(*id)).count();
     let summary = json!({
         "iterations": n, "kills": kills, "actions": actions, "objects": objects.len(),
-        "remote_webhooks": remote.len(), "remote_webhooks_created": created,
+        "remote_webhooks": remote.len(), "posts": created,
         "duplicates": duplicates, "lost": lost, "stuck": 0, "seconds": started.elapsed().as_secs(),
     });
     eprintln!("soak: {summary}");

@@ -72,7 +72,7 @@ pub async fn converge(
 ) -> Result<Synced, ReconcileError> {
     let Inputs { app, desired, hash, annotated_id, resync_requested, drift_interval } = input;
     let synced = |id, reason, confirmed, note| Synced::of(&input, id, reason, confirmed, note);
-    let record = Record { checkpoint, annotated_id };
+    let record = Record { checkpoint, annotated_id, hash };
 
     // 5. No id yet: the cache may lag our own writes, so ask the apiserver first.
     if status.webhook_id.is_none() {
@@ -131,13 +131,19 @@ pub async fn converge(
 struct Record<'a> {
     checkpoint: &'a dyn Checkpoint,
     annotated_id: Option<&'a str>,
+    /// `applied_hash` of what the create (or the recovery's update) pushed.
+    hash: &'a str,
 }
 
 impl Record<'_> {
     /// Stores the id in status first (so a reconcile triggered by the annotation change sees
-    /// it), then in the external-id annotation.
+    /// it), then in the external-id annotation. The remote webhook has just been written with
+    /// the desired state, so the hash and the confirmation time go with the id: a reconcile
+    /// that reads this status next has nothing to check.
     async fn id(&self, status: &mut WebhookStatus, id: &str) -> Result<(), ReconcileError> {
         status.webhook_id = Some(id.to_string());
+        status.applied_hash = Some(self.hash.to_string());
+        status.last_synced_at = Some(jiff::Timestamp::now().to_string());
         status.clear_pending_create();
         self.checkpoint.save_status(status).await?;
         if self.annotated_id != Some(id) {
@@ -237,7 +243,7 @@ async fn recreate(
     }
     *status = fresh;
     status.webhook_id = None;
-    let record = Record { checkpoint, annotated_id: input.annotated_id };
+    let record = Record { checkpoint, annotated_id: input.annotated_id, hash: input.hash };
     let (new, reason, note) = create_once(api, &record, input.app, input.desired, status).await?;
     let note = match reason {
         "Created" => format!("remote webhook {old} was deleted outside hookwright; created {new}"),
@@ -462,6 +468,19 @@ mod tests {
         let r = run(&api, &saved, &d, &mut cached, None, false).await.unwrap();
         assert_eq!((r.reason, r.id.as_str()), ("UpToDate", existing.id.as_str()));
         assert_eq!((api.calls("create"), api.calls("list")), (1, 0), "no second POST, no LIST");
+    }
+
+    /// The reconcile right after a create, from a cache that has not seen the create's status
+    /// writes (a Secret or annotation trigger): the fresh status says it all, no remote call.
+    #[tokio::test]
+    async fn the_reconcile_after_a_create_costs_no_call_even_from_a_stale_cache() {
+        let (api, saved) = (FakeApi::default(), Saved::default());
+        let d = desired("https://a");
+        run(&api, &saved, &d, &mut WebhookStatus::default(), None, false).await.unwrap();
+        let r = run(&api, &saved, &d, &mut WebhookStatus::default(), None, false).await.unwrap();
+        assert_eq!(r.reason, "UpToDate");
+        let calls = (api.calls("create"), api.calls("get"), api.calls("list"), api.calls("update"));
+        assert_eq!(calls, (1, 0, 0, 0));
     }
 
     /// Hole 2: the marker is in the apiserver but not yet in the cache: list, never POST.
