@@ -172,3 +172,36 @@ async fn rate_limit_blocks_until_reset_without_sending() {
     assert_eq!(count(&s, "GET").await, before);
     assert_eq!(s.client.remaining_budget(), Some(0));
 }
+
+/// Issue 12, hole 2: a provider (or anything at a user-chosen baseUrl) that answers with a
+/// huge body must not make the operator read it all: the read stops at a limit with a clear
+/// error, and the process stays far below its memory limit.
+#[tokio::test]
+async fn a_huge_response_body_is_cut_off_at_a_limit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CHUNK: usize = 64 * 1024;
+    const TOTAL: usize = 100 * 1024 * 1024;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            let chunks = futures::stream::iter((0..TOTAL / CHUNK).map(move |_| {
+                counter.fetch_add(CHUNK, Ordering::SeqCst);
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; CHUNK]))
+            }));
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(chunks))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = http_client(Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(30) }).unwrap();
+    let client = MendixClient::new(http, &base, SecretString::from(TOKEN), Arc::new(RateBudget::new(None)))
+        .with_backoff(Backoff { base: Duration::from_millis(10), max: Duration::from_millis(50), attempts: 1 });
+    let err = client.list(&uuid::Uuid::new_v4().to_string()).await.expect_err("no webhook list in 100 MiB of spaces");
+    assert!(err.to_string().contains("exceeded"), "names the size limit: {err}");
+    // What the server managed to push before the client hung up (socket buffers included).
+    let read = sent.load(Ordering::SeqCst);
+    assert!(read < 32 * 1024 * 1024, "{} MiB were sent: the whole body was read", read >> 20);
+}

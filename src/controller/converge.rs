@@ -261,6 +261,7 @@ fn outcome_unknown(e: &ApiError) -> bool {
             | ApiError::Transport(_)
             | ApiError::Server { .. }
             | ApiError::Decode
+            | ApiError::TooLarge { .. }
             | ApiError::Unexpected { .. }
     )
 }

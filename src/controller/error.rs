@@ -57,7 +57,11 @@ impl ReconcileError {
     pub fn retry_after(&self, failures: u32) -> Duration {
         match self {
             ReconcileError::Api(ApiError::RateLimited { reset_at }) => {
-                reset_at.duration_since(SystemTime::now()).unwrap_or_default() + Duration::from_millis(500)
+                // After the reset, spread over a tenth of the wait (1 to 30 s), so the Webhooks
+                // sharing the token do not all come back in the same instant.
+                let wait = reset_at.duration_since(SystemTime::now()).unwrap_or_default();
+                let spread = (wait / 10).clamp(Duration::from_secs(1), Duration::from_secs(30));
+                wait + Duration::from_millis(500) + spread.mul_f64(rand::random::<f64>())
             }
             ReconcileError::Api(ApiError::Invalid(_)) | ReconcileError::NoTarget => backoff(failures, 60, 3600),
             ReconcileError::Api(e) if e.is_auth() => backoff(failures, 30, 1800),
@@ -84,11 +88,26 @@ mod tests {
         assert!(e.retry_after(1) >= Duration::from_secs(54));
     }
 
+    /// Issue 12, hole 8: every Webhook on a token used to get a new Warning Event per window
+    /// (the message carried the reset time) and all were requeued at the same instant.
+    #[test]
+    fn rate_limit_message_is_stable_and_requeues_are_spread() {
+        let now = SystemTime::now();
+        let one = ReconcileError::Api(ApiError::RateLimited { reset_at: now + Duration::from_secs(20) });
+        let other = ReconcileError::Api(ApiError::RateLimited { reset_at: now + Duration::from_secs(3000) });
+        assert_eq!(one.to_string(), other.to_string(), "one condition message per situation, not per window");
+        let waits: std::collections::BTreeSet<Duration> = (0..50).map(|_| one.retry_after(1)).collect();
+        assert!(waits.len() > 10, "requeues are spread, not all at reset + 0.5 s: {waits:?}");
+        for w in &waits {
+            assert!(*w >= Duration::from_secs(19) && *w <= Duration::from_secs(20 + 31), "{w:?}");
+        }
+    }
+
     #[test]
     fn rate_limit_waits_for_reset() {
         let reset_at = SystemTime::now() + Duration::from_secs(20);
         let d = ReconcileError::Api(ApiError::RateLimited { reset_at }).retry_after(1);
-        assert!(d >= Duration::from_secs(19) && d <= Duration::from_secs(21), "{d:?}");
+        assert!(d >= Duration::from_secs(19) && d <= Duration::from_secs(23), "{d:?}");
     }
 
     #[test]

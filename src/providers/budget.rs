@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 /// How long to hold back after a 429 that carried no usable `X-RateLimit-Reset`.
 const DEFAULT_PENALTY: Duration = Duration::from_secs(60);
+/// The longest a server-announced reset can hold requests back: one window of the Mendix API
+/// (an hour). A reset further ahead (a broken proxy, a hostile endpoint) is taken as this.
+pub const MAX_WAIT: Duration = Duration::from_secs(3600);
 
 #[derive(Default, Debug, Clone, Copy)]
 struct ServerView {
@@ -61,7 +64,10 @@ impl RateBudget {
     pub fn observe(&self, status: u16, headers: &http::HeaderMap, now: SystemTime) {
         let num =
             |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-        let reset = num("x-ratelimit-reset").map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        // Checked arithmetic and a cap: a header must never panic or park requests for long.
+        let latest = now + MAX_WAIT;
+        let reset = num("x-ratelimit-reset")
+            .map(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)).map_or(latest, |t| t.min(latest)));
         let mut view = self.server.lock().expect("budget lock");
         if let Some(r) = num("x-ratelimit-remaining") {
             view.remaining = Some(r);
@@ -136,6 +142,33 @@ mod tests {
         b.observe(200, &headers(0, 1010), now);
         assert!(b.try_acquire(now).is_err());
         assert_eq!(b.remaining(), Some(0));
+    }
+
+    fn raw_reset(value: &str) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-ratelimit-reset", value.parse().unwrap());
+        h
+    }
+
+    /// Issue 12, hole 1: any `X-RateLimit-Reset` a provider (or a proxy) sends is survivable,
+    /// and none holds requests back longer than one rate-limit window.
+    #[test]
+    fn absurd_reset_values_neither_panic_nor_block_for_long() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let year = (1_800_000_000u64 + 365 * 86_400).to_string();
+        for value in ["18446744073709551615", "9223372036854775808", year.as_str(), "-5", "1e9", "soon"] {
+            let b = RateBudget::new(None);
+            b.observe(429, &raw_reset(value), now);
+            let until = b.try_acquire(now).expect_err("a 429 always holds back a while");
+            assert!(until <= now + MAX_WAIT, "{value}: held until {until:?}");
+            assert!(b.try_acquire(now + MAX_WAIT).is_ok(), "{value}: still blocked after one window");
+        }
+        // Zero remaining with a far reset also ends after one window.
+        let b = RateBudget::new(None);
+        let mut h = raw_reset("18446744073709551615");
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        b.observe(200, &h, now);
+        assert!(b.try_acquire(now + MAX_WAIT).is_ok());
     }
 
     #[test]

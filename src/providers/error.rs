@@ -20,7 +20,11 @@ pub enum ApiError {
     Forbidden,
     #[error("not found (HTTP 404)")]
     NotFound,
-    #[error("rate limit reached; next request allowed at {}", epoch(.reset_at))]
+    /// The message carries no reset time: one stable condition (and Event) per situation,
+    /// not a new one every rate-limit window.
+    #[error(
+        "the token's rate limit is used up; requests resume after the provider's X-RateLimit-Reset (at most an hour)"
+    )]
     RateLimited { reset_at: SystemTime },
     #[error("provider server error (HTTP {status})")]
     Server { status: u16 },
@@ -32,6 +36,8 @@ pub enum ApiError {
     Unexpected { status: u16 },
     #[error("the provider's response could not be decoded")]
     Decode,
+    #[error("the provider's response exceeded {} MiB; the rest was not read", .limit >> 20)]
+    TooLarge { limit: usize },
 }
 
 impl ApiError {
@@ -51,11 +57,6 @@ fn describe(params: &[InvalidParam]) -> String {
         return "no field details given".into();
     }
     params.iter().map(|p| format!("{}: {}", p.name, p.reason)).collect::<Vec<_>>().join("; ")
-}
-
-fn epoch(t: &SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    jiff::Timestamp::from_second(secs as i64).map(|t| t.to_string()).unwrap_or_else(|_| secs.to_string())
 }
 
 /// Keeps a remote-provided string short and printable (it is shown in conditions).

@@ -52,6 +52,9 @@ pub fn http_client(t: Timeouts) -> Result<reqwest::Client, ApiError> {
         .connect_timeout(t.connect)
         .timeout(t.request)
         .user_agent(concat!("hookwright/", env!("CARGO_PKG_VERSION")))
+        // Never follow a redirect: a 3xx is the answer. Following one would send the token
+        // (provider calls) or Secret-sourced headers (test deliveries) to wherever it points.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| ApiError::Transport(e.to_string()))
 }
@@ -135,12 +138,9 @@ impl MendixClient {
         let status = resp.status();
         self.budget.observe(status.as_u16(), resp.headers(), SystemTime::now());
         self.observe(method.as_str(), route, status.as_u16());
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| if e.is_timeout() { ApiError::Timeout } else { ApiError::Transport(transport_reason(&e)) })?;
+        let bytes = read_limited(resp, MAX_BODY).await?;
         if status.is_success() {
-            return Ok((status, bytes_body::Body(bytes.to_vec())));
+            return Ok((status, bytes_body::Body(bytes)));
         }
         Err(error_from(status, &bytes, self.budget.as_ref()))
     }
@@ -150,6 +150,27 @@ impl MendixClient {
             o(method, route, status);
         }
     }
+}
+
+/// The largest response body read from a provider: a page of webhooks is a few KiB, so this
+/// only stops a broken or hostile endpoint from filling the operator's memory.
+pub const MAX_BODY: usize = 4 << 20;
+
+/// Reads the body up to `limit` bytes; more is an error, and the rest is never read.
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let transport =
+        |e: reqwest::Error| if e.is_timeout() { ApiError::Timeout } else { ApiError::Transport(transport_reason(&e)) };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The response body, kept private so raw bodies never reach messages.

@@ -46,7 +46,8 @@ pub fn upstream_url(upstream: &url::Url, uri: &Uri) -> url::Url {
 }
 
 /// The headers sent upstream: the request's minus hop-by-hop ones (so all `webhook-*` and custom
-/// headers pass), `Host` replaced by the upstream's, plus `X-Forwarded-For/-Host/-Proto`.
+/// headers pass), `Host` replaced by the upstream's, plus `X-Forwarded-For` (appended to) and
+/// `X-Forwarded-Host/-Proto` (kept when a proxy in front set them).
 pub fn upstream_headers(incoming: &HeaderMap, peer: SocketAddr) -> HeaderMap {
     let connection = connection_tokens(incoming);
     let mut out = HeaderMap::with_capacity(incoming.len() + 3);
@@ -64,10 +65,16 @@ pub fn upstream_headers(incoming: &HeaderMap, peer: SocketAddr) -> HeaderMap {
     if let Ok(v) = HeaderValue::try_from(forwarded_for) {
         out.insert("x-forwarded-for", v);
     }
-    if let Some(host) = incoming.get(http::header::HOST) {
+    // What a proxy in front (a TLS-terminating ingress) said about the client's request wins
+    // over what this hop saw.
+    if !incoming.contains_key("x-forwarded-host")
+        && let Some(host) = incoming.get(http::header::HOST)
+    {
         out.insert("x-forwarded-host", host.clone());
     }
-    out.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if !incoming.contains_key("x-forwarded-proto") {
+        out.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    }
     out
 }
 
@@ -164,5 +171,19 @@ mod tests {
         }
         assert_eq!(out["x-forwarded-for"], "10.0.0.1, 192.0.2.7");
         assert_eq!(out["x-forwarded-host"], "receiver.example.com");
+        assert_eq!(out["x-forwarded-proto"], "http", "what this hop received, when nobody said otherwise");
+    }
+
+    /// Issue 12, hole 6: behind a TLS-terminating ingress the app must still learn that the
+    /// client used https (and which host it asked for).
+    #[test]
+    fn forwarded_proto_and_host_of_the_ingress_are_kept() {
+        let mut h = HeaderMap::new();
+        h.insert("host", "receiver.internal:8080".parse().unwrap());
+        h.insert("x-forwarded-proto", "https".parse().unwrap());
+        h.insert("x-forwarded-host", "hooks.example.com".parse().unwrap());
+        let out = upstream_headers(&h, "10.1.2.3:5555".parse().unwrap());
+        assert_eq!(out["x-forwarded-proto"], "https");
+        assert_eq!(out["x-forwarded-host"], "hooks.example.com");
     }
 }

@@ -80,3 +80,33 @@ async fn failed_test_delivery_is_reported() {
     assert!(c.message.contains("HTTP 500") && !c.message.contains("do-not-print"), "{}", c.message);
     assert_eq!(got.lock().unwrap().len(), 1);
 }
+
+/// Issue 12, hole 7: a receiver that redirects elsewhere must not get the delivery (with its
+/// Secret-sourced headers) forwarded to the redirect target; the 3xx is the result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed_by_a_test_delivery() {
+    let env = env("delivredir").await;
+    let (elsewhere, got_elsewhere) = receiver(200).await;
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let to = elsewhere.clone();
+            async move { (axum::http::StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, to)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    env.put_secret("auth", &[("header", "Bearer only-for-the-receiver")]).await;
+    let mut obj = env.webhook_json("hook");
+    obj["spec"]["url"] = json!(url);
+    obj["spec"]["headers"] =
+        json!([{"name": "Authorization", "valueFrom": {"secretKeyRef": {"name": "auth", "key": "header"}}}]);
+    obj["metadata"]["annotations"] = json!({"hookwright.dev/test-delivery-requested-at": "first"});
+    env.create(obj).await;
+    let wh = env.wait("hook", "Delivered set", |w| condition(w, "Delivered").is_some()).await;
+    let c = condition(&wh, "Delivered").unwrap();
+    assert!(got_elsewhere.lock().unwrap().is_empty(), "the delivery followed the redirect to another receiver");
+    assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "DeliveryRejected"), "{}", c.message);
+    assert!(c.message.contains("HTTP 307"), "{}", c.message);
+}
