@@ -21,8 +21,11 @@ pub enum Outcome {
     Expired,
     /// The timestamp is further in the future than the tolerance.
     TooNew,
-    /// A verified delivery whose `webhook-id` was already delivered (or is being delivered).
-    Replayed,
+    /// A verified delivery whose `webhook-id` was already forwarded with a 2xx answer: the
+    /// sender's retry (our answer was lost); acknowledged with 200, not forwarded again.
+    Redelivered,
+    /// A verified delivery whose `webhook-id` is being forwarded right now: 409, retry later.
+    InFlight,
     /// The replay cache is full of live entries; answered 503 so the sender retries.
     ReplayCacheFull,
     /// The body exceeded `--max-body-bytes`.
@@ -37,14 +40,15 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, so all series exist (at 0) from the start.
-    pub const ALL: [Outcome; 12] = [
+    pub const ALL: [Outcome; 13] = [
         Outcome::Forwarded,
         Outcome::BadSignature,
         Outcome::MissingHeader,
         Outcome::BadFormat,
         Outcome::Expired,
         Outcome::TooNew,
-        Outcome::Replayed,
+        Outcome::Redelivered,
+        Outcome::InFlight,
         Outcome::ReplayCacheFull,
         Outcome::TooLarge,
         Outcome::MethodNotAllowed,
@@ -61,7 +65,8 @@ impl Outcome {
             Outcome::BadFormat => "bad_format",
             Outcome::Expired => "expired",
             Outcome::TooNew => "too_new",
-            Outcome::Replayed => "replayed",
+            Outcome::Redelivered => "redelivered",
+            Outcome::InFlight => "in_flight",
             Outcome::ReplayCacheFull => "replay_cache_full",
             Outcome::TooLarge => "too_large",
             Outcome::MethodNotAllowed => "method_not_allowed",

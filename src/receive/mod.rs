@@ -1,8 +1,9 @@
 //! The verifying reverse proxy behind `hookwright receive`: every POST must carry a valid
 //! Standard Webhooks signature from an accepted secret, a timestamp within the tolerance and a
-//! `webhook-id` not delivered before; good ones are forwarded with all their headers and body to
-//! the upstream and its answer is relayed, bad ones get 401. `GET /livez` and `GET /metrics` are
-//! answered by the proxy itself.
+//! `webhook-id` not forwarded before; good ones are forwarded with all their headers and body to
+//! the upstream and its answer is relayed, bad ones get 401, and a redelivery of an id already
+//! forwarded is acknowledged (200) without forwarding it again. `GET /livez` and `GET /metrics`
+//! are answered by the proxy itself.
 
 pub mod forward;
 pub mod metrics;
@@ -185,10 +186,18 @@ async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<
     };
     match claim {
         Ok(()) => {}
-        Err(ClaimError::Replayed) => {
-            proxy.metrics.request(Outcome::Replayed);
-            tracing::warn!(%peer, outcome = "replayed", webhook_id = id, "delivery rejected: webhook-id seen before");
-            return text(StatusCode::UNAUTHORIZED, "webhook rejected: this webhook-id was already delivered\n");
+        Err(ClaimError::Delivered) => {
+            // The sender retries because our 2xx was lost: acknowledge, never forward twice.
+            proxy.metrics.request(Outcome::Redelivered);
+            tracing::info!(%peer, outcome = "redelivered", webhook_id = id, "redelivery acknowledged, not forwarded again");
+            return text(StatusCode::OK, "this webhook-id was already delivered; not forwarded again\n");
+        }
+        Err(ClaimError::InFlight) => {
+            proxy.metrics.request(Outcome::InFlight);
+            tracing::info!(%peer, outcome = "in_flight", webhook_id = id, "delivery with this webhook-id in progress");
+            let mut r = text(StatusCode::CONFLICT, "a delivery with this webhook-id is in progress; retry later\n");
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return r;
         }
         Err(ClaimError::Full) => {
             proxy.metrics.request(Outcome::ReplayCacheFull);

@@ -12,7 +12,10 @@ use std::collections::{BinaryHeap, HashMap};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimError {
     /// Already delivered, or being delivered right now.
-    Replayed,
+    /// Already forwarded with a 2xx answer: a redelivery, to acknowledge without forwarding.
+    Delivered,
+    /// Being forwarded right now (no answer yet): the sender should retry later.
+    InFlight,
     /// The cache holds `capacity` live entries.
     Full,
 }
@@ -43,7 +46,7 @@ impl ReplayCache {
         if let Some(e) = self.entries.get(id)
             && e.expires >= now
         {
-            return Err(ClaimError::Replayed);
+            return Err(if e.delivered { ClaimError::Delivered } else { ClaimError::InFlight });
         }
         if self.entries.len() >= self.capacity {
             return Err(ClaimError::Full);
@@ -100,8 +103,8 @@ mod tests {
         let mut c = ReplayCache::new(10);
         assert_eq!(c.claim("a", 100, 0), Ok(()));
         c.confirm("a");
-        assert_eq!(c.claim("a", 100, 50), Err(ClaimError::Replayed));
-        assert_eq!(c.claim("a", 100, 100), Err(ClaimError::Replayed));
+        assert_eq!(c.claim("a", 100, 50), Err(ClaimError::Delivered));
+        assert_eq!(c.claim("a", 100, 100), Err(ClaimError::Delivered));
         assert_eq!(c.claim("a", 300, 101), Ok(()));
         assert_eq!(c.len(), 1);
     }
@@ -110,12 +113,12 @@ mod tests {
     fn in_flight_is_refused_and_release_lets_retries_through() {
         let mut c = ReplayCache::new(10);
         c.claim("a", 100, 0).unwrap();
-        assert_eq!(c.claim("a", 100, 1), Err(ClaimError::Replayed), "concurrent duplicate");
+        assert_eq!(c.claim("a", 100, 1), Err(ClaimError::InFlight), "concurrent duplicate");
         c.release("a");
         assert_eq!(c.claim("a", 120, 2), Ok(()), "retry after upstream failure");
         c.confirm("a");
         c.release("a");
-        assert_eq!(c.claim("a", 120, 3), Err(ClaimError::Replayed), "release after confirm is a no-op");
+        assert_eq!(c.claim("a", 120, 3), Err(ClaimError::Delivered), "release after confirm is a no-op");
     }
 
     #[test]
