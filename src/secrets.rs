@@ -59,7 +59,8 @@ pub async fn read_key(
 }
 
 /// `Some(Ok(text))`, `Some(Err(()))` when present but empty/not UTF-8, `None` when absent.
-/// Surrounding whitespace (a trailing newline from `echo > file`) is trimmed.
+/// Trailing line ends (from `echo > file`) are dropped, and nothing else: the same rule as
+/// `hookwright receive` reading its secret file, so both sides use the same bytes.
 fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
     let raw: Vec<u8> =
         match (secret.data.as_ref().and_then(|d| d.get(key)), secret.string_data.as_ref().and_then(|d| d.get(key))) {
@@ -67,8 +68,9 @@ fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
             (None, Some(s)) => s.as_bytes().to_vec(),
             (None, None) => return None,
         };
-    Some(match String::from_utf8(raw) {
-        Ok(s) if !s.trim().is_empty() => Ok(SecretString::from(s.trim().to_string())),
+    let text = crate::signature::key::trim_line_end(&raw);
+    Some(match std::str::from_utf8(text) {
+        Ok(s) if !s.is_empty() => Ok(SecretString::from(s.to_string())),
         _ => Err(()),
     })
 }
@@ -132,16 +134,26 @@ mod tests {
     }
 
     #[test]
-    fn values_are_trimmed_and_empty_is_invalid() {
+    fn line_ends_are_trimmed_and_empty_is_invalid() {
         let s = Secret {
             data: Some(BTreeMap::from([
                 ("k".to_string(), ByteString(b"tok\n".to_vec())),
-                ("e".to_string(), ByteString(b" \n".to_vec())),
+                ("crlf".to_string(), ByteString(b"tok\r\n".to_vec())),
+                ("space".to_string(), ByteString(b"tok \n".to_vec())),
+                ("e".to_string(), ByteString(b"\n".to_vec())),
             ])),
             ..Default::default()
         };
         use secrecy::ExposeSecret;
         assert_eq!(value_of(&s, "k").unwrap().unwrap().expose_secret(), "tok");
+        assert_eq!(value_of(&s, "crlf").unwrap().unwrap().expose_secret(), "tok");
+        // Issue 12, hole 4: the same rule as `hookwright receive` reading its secret file (line
+        // ends only), so both sides sign and verify with the same bytes.
+        assert_eq!(value_of(&s, "space").unwrap().unwrap().expose_secret(), "tok ");
+        assert_eq!(
+            value_of(&s, "space").unwrap().unwrap().expose_secret().as_bytes(),
+            crate::signature::key::trim_line_end(b"tok \n")
+        );
         assert!(value_of(&s, "e").unwrap().is_err());
         assert!(value_of(&s, "missing").is_none());
     }

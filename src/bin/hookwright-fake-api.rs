@@ -50,6 +50,9 @@ struct Args {
     /// Fraction (0..1) of creates that are stored but whose connection is closed without a response.
     #[arg(long, default_value_t = 0.0)]
     commit_then_drop_rate: f64,
+    /// Fraction (0..1) of writes (POST, PUT) answered 400 naming `url`, without doing anything.
+    #[arg(long, default_value_t = 0.0)]
+    invalid_rate: f64,
     /// Load webhooks from and save them to this JSON file.
     #[arg(long, env = "HOOKWRIGHT_FAKE_STATE_FILE")]
     state_file: Option<PathBuf>,
@@ -95,6 +98,7 @@ impl Args {
                 hang_rate: self.hang_rate,
                 hang_ms: self.hang_ms,
                 commit_then_drop_rate: self.commit_then_drop_rate,
+                invalid_rate: self.invalid_rate,
             },
             state_file: self.state_file.clone(),
             signing_key_format: self.signing_key_format.parse::<SigningKeyFormat>()?,

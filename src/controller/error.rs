@@ -18,6 +18,8 @@ pub enum ReconcileError {
     SecretKeyMissing { namespace: String, name: String, key: String, purpose: &'static str },
     #[error("Secret {namespace}/{name} key {key:?} is empty or not UTF-8 text ({purpose})")]
     SecretValueInvalid { namespace: String, name: String, key: String, purpose: &'static str },
+    #[error("Secret {namespace}/{name} key {key:?} is not usable as {purpose}: {problem}")]
+    SecretValueRejected { namespace: String, name: String, key: String, purpose: &'static str, problem: &'static str },
     #[error(
         "remote webhook {id} named by the hookwright.dev/external-id annotation belongs to Webhook {owner}: remove the annotation to get a webhook of this object's own, or delete {owner} with deletionPolicy: Orphan to hand the webhook over"
     )]
@@ -39,7 +41,7 @@ impl ReconcileError {
             ReconcileError::ProviderNotFound { .. } | ReconcileError::ProviderUnsupported { .. } => "ProviderNotReady",
             ReconcileError::NoTarget => "InvalidSpec",
             ReconcileError::SecretNotFound { .. } | ReconcileError::SecretKeyMissing { .. } => "SecretNotFound",
-            ReconcileError::SecretValueInvalid { .. } => "InvalidSecret",
+            ReconcileError::SecretValueInvalid { .. } | ReconcileError::SecretValueRejected { .. } => "InvalidSecret",
             ReconcileError::AdoptionConflict { .. } => "AdoptionConflict",
             ReconcileError::Api(e) => match e {
                 ApiError::Invalid(_) => "InvalidSpec",

@@ -10,7 +10,7 @@ use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::conditions::{self, DELIVERED, READY, SYNCED};
 use super::context::{AuthOutcome, Context};
@@ -262,11 +262,23 @@ fn resync_requested(wh: &Webhook, status: &WebhookStatus) -> bool {
     asked.is_some() && asked != status.reconcile_request_handled.as_ref()
 }
 
+/// The validation secret, checked against the provider's rules before anything is sent.
 async fn validation_secret(ctx: &Context, wh: &Webhook, ns: &str) -> Result<SecretString, ReconcileError> {
     match &wh.spec.validation_secret_ref {
-        Some(r) => crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "validation secret").await,
+        Some(r) => {
+            let purpose = "validation secret";
+            let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, purpose).await?;
+            match crate::providers::mendix::validation_secret_problem(value.expose_secret()) {
+                None => Ok(value),
+                Some(problem) => Err(rejected(ns, &r.name, &r.key, purpose, problem)),
+            }
+        }
         None => crate::secrets::generated_validation_secret(&ctx.client, wh).await,
     }
+}
+
+fn rejected(ns: &str, name: &str, key: &str, purpose: &'static str, problem: &'static str) -> ReconcileError {
+    ReconcileError::SecretValueRejected { namespace: ns.into(), name: name.into(), key: key.into(), purpose, problem }
 }
 
 async fn headers(ctx: &Context, wh: &Webhook, ns: &str) -> Result<Vec<Header>, ReconcileError> {
@@ -276,7 +288,11 @@ async fn headers(ctx: &Context, wh: &Webhook, ns: &str) -> Result<Vec<Header>, R
             (Some(v), _) => SecretString::from(v.clone()),
             (None, Some(from)) => {
                 let r = &from.secret_key_ref;
-                crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "header value").await?
+                let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "header value").await?;
+                if let Some(problem) = crate::providers::header_value_problem(value.expose_secret()) {
+                    return Err(rejected(ns, &r.name, &r.key, "header value", problem));
+                }
+                value
             }
             (None, None) => SecretString::from(String::new()),
         };

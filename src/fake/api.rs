@@ -112,6 +112,9 @@ async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> 
         ApiError::gateway_timeout().into_response()
     } else if roll(faults.error_rate) {
         ApiError::internal().into_response()
+    } else if matches!(*req.method(), Method::POST | Method::PUT) && roll(faults.invalid_rate) {
+        let reason = "rejected by fault injection (invalidRate)";
+        ApiError::validation(vec![InvalidParam::new("url", reason)]).into_response()
     } else if let Some(grant) = grant {
         req.extensions_mut().insert(Caller { grant });
         next.run(req).await

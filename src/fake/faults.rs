@@ -5,7 +5,9 @@
 //! - `hangRate`: fraction of requests held for `hangMs` (past a client's timeout) and then
 //!   answered 504 without doing anything;
 //! - `commitThenDropRate`: fraction of successful creates (POST) that are stored and whose
-//!   connection is then closed without any response (a lost response, as a client sees it).
+//!   connection is then closed without any response (a lost response, as a client sees it);
+//! - `invalidRate`: fraction of writes (POST, PUT) answered 400 with one `invalid-params` entry
+//!   (`url`), without doing anything: a rejection the client cannot foresee.
 use std::time::Duration;
 
 use rand::RngExt;
@@ -22,6 +24,7 @@ pub struct Faults {
     pub hang_rate: f64,
     pub hang_ms: u64,
     pub commit_then_drop_rate: f64,
+    pub invalid_rate: f64,
 }
 
 impl Default for Faults {
@@ -33,6 +36,7 @@ impl Default for Faults {
             hang_rate: 0.0,
             hang_ms: DEFAULT_HANG_MS,
             commit_then_drop_rate: 0.0,
+            invalid_rate: 0.0,
         }
     }
 }
@@ -48,6 +52,7 @@ impl Faults {
             ("errorRate", self.error_rate),
             ("hangRate", self.hang_rate),
             ("commitThenDropRate", self.commit_then_drop_rate),
+            ("invalidRate", self.invalid_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 errs.push((name, "must be a number between 0 and 1".to_string()));

@@ -152,6 +152,19 @@ impl MendixClient {
     }
 }
 
+/// Why Mendix would reject `secret` as a validation secret (its pattern
+/// `^(whsec_)?[a-zA-Z0-9+/=]{32,100}$`), checked before anything is sent.
+pub fn validation_secret_problem(secret: &str) -> Option<&'static str> {
+    let body = secret.strip_prefix("whsec_").unwrap_or(secret);
+    if !body.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) {
+        Some("Mendix accepts only letters, digits, +, / and = (after an optional whsec_ prefix)")
+    } else if !(32..=100).contains(&body.len()) {
+        Some("Mendix needs 32 to 100 characters (after an optional whsec_ prefix)")
+    } else {
+        None
+    }
+}
+
 /// The largest response body read from a provider: a page of webhooks is a few KiB, so this
 /// only stops a broken or hostile endpoint from filling the operator's memory.
 pub const MAX_BODY: usize = 4 << 20;
@@ -393,5 +406,23 @@ impl WebhookApi for MendixClient {
 
     fn remaining_budget(&self) -> Option<u64> {
         self.budget.remaining()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn validation_secrets_are_checked_like_mendix_does() {
+        let re = regex::Regex::new("^(whsec_)?[a-zA-Z0-9+/=]{32,100}$").unwrap();
+        let cases = [
+            "too-short".to_string(),
+            "a".repeat(32),
+            format!("whsec_{}", "A".repeat(100)),
+            "a".repeat(101),
+            format!("{} ", "a".repeat(40)),
+        ];
+        for s in &cases {
+            assert_eq!(super::validation_secret_problem(s).is_none(), re.is_match(s), "{s:?}");
+        }
     }
 }

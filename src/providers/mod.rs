@@ -8,7 +8,7 @@ pub mod model;
 pub mod retry;
 
 pub use error::{ApiError, InvalidParam};
-pub use model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook};
+pub use model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook, header_value_problem};
 
 /// Create, read, update, delete and list webhooks in one provider account.
 /// `scope` selects where the webhook lives (the Mendix app id).

@@ -92,8 +92,29 @@ fn header_map(h: &[Header]) -> std::collections::BTreeMap<String, &str> {
     h.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.expose_secret())).collect()
 }
 
+/// Why a header value cannot be sent in an HTTP header: control characters (a CR or LF would
+/// split the header, others are refused by HTTP), or more than 8 KiB.
+pub fn header_value_problem(value: &str) -> Option<&'static str> {
+    if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        Some("header values cannot contain line breaks or other control characters")
+    } else if value.len() > 8192 {
+        Some("header values are limited to 8 KiB")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        assert_eq!(super::header_value_problem("Bearer abc\tdef"), None);
+        assert!(super::header_value_problem("Bearer x\r\nX-Injected: 1").is_some());
+        assert!(super::header_value_problem("a\u{0}b").is_some());
+        assert!(super::header_value_problem(&"a".repeat(8193)).is_some());
+    }
+
     use super::*;
 
     fn desired() -> DesiredWebhook {

@@ -10,15 +10,16 @@ use super::harness::{condition, env, observe_quietly, webhook_id};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_spec_from_the_api_is_reported_without_a_retry_storm() {
     let env = env("bad400").await;
-    // Passes the CRD schema, but the API's secret pattern rejects it.
-    env.put_secret("weak", &[("secret", "too-short")]).await;
-    let mut obj = env.webhook_json("hook");
-    obj["spec"]["validationSecretRef"] = json!({"name": "weak", "key": "secret"});
-    env.create(obj).await;
+    // Everything the operator can check it checks before sending (CRD rules, Secret values), so
+    // the API's own rejection comes from the fake's fault injection.
+    env.admin(reqwest::Method::PUT, "/faults", Some(json!({"invalidRate": 1.0}))).await;
+    env.create(env.webhook_json("hook")).await;
     let wh = env.wait_reason("hook", "InvalidSpec").await;
     let msg = &condition(&wh, "Synced").unwrap().message;
-    assert!(msg.contains("validationSecret"), "names the field: {msg}");
-    assert!(!msg.contains("too-short"), "never the value: {msg}");
+    assert!(msg.contains("url") && msg.contains("invalidRate"), "names the field and the reason: {msg}");
+    let secret = env.secrets().get("hook-validation-secret").await.unwrap();
+    let value = String::from_utf8(secret.data.unwrap()["secret"].0.clone()).unwrap();
+    assert!(!msg.contains(&value), "never the validation secret: {msg}");
     let before = env.count("*").await;
     observe_quietly(30).await;
     let after = env.count("*").await;

@@ -88,3 +88,28 @@ async fn generated_secret_is_stored_in_owned_secret_and_pushed() {
     let log = std::fs::read_to_string(operator().await.process.log_path()).unwrap();
     assert!(!log.contains(&value), "operator log contains the generated secret");
 }
+
+/// Issue 12, hole 4: Secret values are checked before any remote call. A validation secret the
+/// provider would reject, or a header value with a line break, is reported as `InvalidSecret`
+/// naming the Secret and key (never the value), and nothing is sent to the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_secret_values_are_reported_before_any_remote_call() {
+    use super::harness::condition;
+    let env = env("badvalue").await;
+    env.put_secret("weak", &[("secret", "too-short")]).await;
+    env.put_secret("smuggle", &[("header", "Bearer x\r\nX-Injected: 1")]).await;
+    let mut weak = env.webhook_json("weak-secret");
+    weak["spec"]["validationSecretRef"] = json!({"name": "weak", "key": "secret"});
+    env.create(weak).await;
+    let mut smuggle = env.webhook_json("smuggled-header");
+    smuggle["spec"]["headers"] =
+        json!([{"name": "Authorization", "valueFrom": {"secretKeyRef": {"name": "smuggle", "key": "header"}}}]);
+    env.create(smuggle).await;
+    for (name, secret, value) in [("weak-secret", "weak", "too-short"), ("smuggled-header", "smuggle", "X-Injected")] {
+        let wh = env.wait_reason(name, "InvalidSecret").await;
+        let msg = &condition(&wh, "Synced").unwrap().message;
+        assert!(msg.contains(&format!("{}/{secret}", env.ns)), "names the Secret: {msg}");
+        assert!(!msg.contains(value), "never the value: {msg}");
+    }
+    assert_eq!(env.count("*").await, 0, "nothing was sent to the provider");
+}

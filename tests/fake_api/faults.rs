@@ -30,9 +30,9 @@ async fn faults_are_settable_and_readable_at_run_time() {
     let got = fx.admin(Method::GET, "/faults", None).await.json();
     assert_eq!(
         got,
-        json!({"latencyMs": 0, "jitterMs": 0, "errorRate": 0.0, "hangRate": 0.0, "hangMs": 30000, "commitThenDropRate": 0.0})
+        json!({"latencyMs": 0, "jitterMs": 0, "errorRate": 0.0, "hangRate": 0.0, "hangMs": 30000, "commitThenDropRate": 0.0, "invalidRate": 0.0})
     );
-    let want = json!({"latencyMs": 5, "jitterMs": 3, "errorRate": 0.25, "hangRate": 0.0, "hangMs": 1000, "commitThenDropRate": 0.5});
+    let want = json!({"latencyMs": 5, "jitterMs": 3, "errorRate": 0.25, "hangRate": 0.0, "hangMs": 1000, "commitThenDropRate": 0.5, "invalidRate": 0.0});
     assert_eq!(fx.admin(Method::PUT, "/faults", Some(&want)).await.json(), want);
     assert_eq!(fx.admin(Method::GET, "/faults", None).await.json(), want);
     fx.admin(Method::PUT, "/faults", Some(&json!({"errorRate": 2.0}))).await.error(400);
