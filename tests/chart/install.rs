@@ -281,7 +281,7 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
         assert_eq!(flux.health(&ns, name).await, "Current", "{name}");
     }
     for (name, reason) in
-        [("bad-token", "Unauthorized"), ("weak-secret", "InvalidSpec"), ("missing-header", "SecretNotFound")]
+        [("bad-token", "Unauthorized"), ("weak-secret", "InvalidSecret"), ("missing-header", "SecretNotFound")]
     {
         let obj = wait_webhook(&admin, &ns, name, reason, |v| {
             condition(v, "Synced").is_some_and(|c| c["reason"] == reason && c["status"] == "False")
