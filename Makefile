@@ -36,7 +36,8 @@ clippy:
 cargo-test:
 	HOOKWRIGHT_VENV=$$(tools/venv.sh) $(CARGO) test --workspace --no-fail-fast -- --test-threads=$(TEST_THREADS)
 
-## fuzz: the proptest properties named fuzz_* (header parsing, verification) with many more cases
+## fuzz: the proptest properties named fuzz_* (signature header parsing and verification; provider
+## rate-limit headers and response bodies) with many more cases
 ## than the 256 each that `make test` runs; FUZZ_CASES=... to change
 FUZZ_CASES ?= 100000
 fuzz:

@@ -241,17 +241,24 @@ struct ParamBody {
     reason: String,
 }
 
+/// The `invalid-params` of a 400, each trimmed, at most [`MAX_PARAMS`] of them (then one entry
+/// saying how many more), so no answer can make a condition message unbounded.
 fn invalid_params(body: &[u8]) -> Vec<InvalidParam> {
-    serde_json::from_slice::<ErrorEnvelope>(body)
-        .map(|e| {
-            e.error
-                .invalid_params
-                .into_iter()
-                .map(|p| InvalidParam { name: trim_remote(&p.name), reason: trim_remote(&p.reason) })
-                .collect()
-        })
-        .unwrap_or_default()
+    let all = serde_json::from_slice::<ErrorEnvelope>(body).map(|e| e.error.invalid_params).unwrap_or_default();
+    let more = all.len().saturating_sub(MAX_PARAMS);
+    let mut params: Vec<InvalidParam> = all
+        .into_iter()
+        .take(MAX_PARAMS)
+        .map(|p| InvalidParam { name: trim_remote(&p.name), reason: trim_remote(&p.reason) })
+        .collect();
+    if more > 0 {
+        params.push(InvalidParam { name: "...".into(), reason: format!("{more} more not shown") });
+    }
+    params
 }
+
+/// How many `invalid-params` entries a message shows.
+const MAX_PARAMS: usize = 8;
 
 #[derive(Serialize, Deserialize)]
 struct WireHeader {
@@ -408,6 +415,9 @@ impl WebhookApi for MendixClient {
         self.budget.remaining()
     }
 }
+
+#[cfg(test)]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {
