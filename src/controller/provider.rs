@@ -84,7 +84,7 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
     let ns = wh.namespace().unwrap_or_default();
     let pref = &wh.spec.provider_ref;
     let kind = pref.kind;
-    let (endpoint, namespace) = match kind {
+    let endpoint = match kind {
         ProviderKind::WebhookProvider => {
             let api: Api<WebhookProvider> = Api::namespaced(ctx.client.clone(), &ns);
             let p = api.get_opt(&pref.name).await?.ok_or_else(|| ReconcileError::ProviderNotFound {
@@ -93,14 +93,13 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
                 namespace: Some(ns.clone()),
             })?;
             let m = p.spec.mendix.as_ref().ok_or_else(|| unsupported(kind, &pref.name))?;
-            let e = Endpoint {
+            Endpoint {
                 base_url: m.base_url.clone(),
                 token_ns: ns.clone(),
                 token_name: m.token_secret_ref.name.clone(),
                 token_key: m.token_secret_ref.key.clone(),
                 requests_per_hour: p.spec.requests_per_hour,
-            };
-            (e, Some(ns.clone()))
+            }
         }
         ProviderKind::ClusterWebhookProvider => {
             let api: Api<ClusterWebhookProvider> = Api::all(ctx.client.clone());
@@ -110,14 +109,13 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
                 namespace: None,
             })?;
             let m = p.spec.mendix.as_ref().ok_or_else(|| unsupported(kind, &pref.name))?;
-            let e = Endpoint {
+            Endpoint {
                 base_url: m.base_url.clone(),
                 token_ns: m.token_secret_ref.namespace.clone(),
                 token_name: m.token_secret_ref.name.clone(),
                 token_key: m.token_secret_ref.key.clone(),
                 requests_per_hour: p.spec.requests_per_hour,
-            };
-            (e, None)
+            }
         }
     };
     let token = crate::secrets::read_key(
@@ -128,7 +126,7 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
         "provider token",
     )
     .await?;
-    let key = ProviderKey { kind, name: pref.name.clone(), namespace };
+    let key = key_of(wh);
     let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
     ctx.remembered.0.lock().expect("remembered lock").insert(id, (endpoint.clone(), token.clone()));
     Ok(client(ctx, key, &endpoint, token))
