@@ -491,3 +491,47 @@ fn usage_errors_exit_64() {
         assert!(!stderr.contains("s3cret"));
     }
 }
+
+/// Sends `head` (request line and headers) and `partial` body bytes on a raw connection, never
+/// the rest of the body, and returns the status line of the answer (empty if none in 5 s).
+async fn answer_to_incomplete_request(proxy: &ProxyProc, head: &str, partial: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = proxy.url.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(partial).await.unwrap();
+    let mut buf = vec![0u8; 256];
+    match tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf)).await {
+        Ok(Ok(n)) => String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or_default().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Issue 12, hole 3: a request without valid webhook headers (or with a stale timestamp) is
+/// refused before its body is read, and a body that never completes is cut off at a deadline;
+/// neither can hold a connection and up to `--max-body-bytes` of buffer for long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_are_checked_before_the_body_and_slow_bodies_time_out() {
+    let upstream = Upstream::start().await;
+    let proxy = ProxyProc::start(&upstream.url(), &["--body-read-timeout", "1"]);
+    let no_headers = "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n";
+    let status = answer_to_incomplete_request(&proxy, no_headers, b"{\"partial").await;
+    assert!(status.starts_with("HTTP/1.1 401"), "answered before the body: {status:?}");
+
+    let stale = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nwebhook-id: msg_1\r\nwebhook-timestamp: {}\r\nwebhook-signature: v1,AAAA\r\n\r\n",
+        unix_now() - 3600
+    );
+    let status = answer_to_incomplete_request(&proxy, &stale, b"{").await;
+    assert!(status.starts_with("HTTP/1.1 401"), "a stale timestamp is refused before the body: {status:?}");
+
+    let fresh = format!(
+        "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nwebhook-id: msg_2\r\nwebhook-timestamp: {}\r\nwebhook-signature: v1,AAAA\r\n\r\n",
+        unix_now()
+    );
+    let started = std::time::Instant::now();
+    let status = answer_to_incomplete_request(&proxy, &fresh, b"{").await;
+    assert!(status.starts_with("HTTP/1.1 408"), "a body that never completes times out: {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(upstream.seen().is_empty());
+}

@@ -46,6 +46,10 @@ pub struct ReceiveArgs {
     /// Larger request bodies are refused with 413.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Deadline for reading a request body, in seconds (answered 408 when exceeded), so a
+    /// sender cannot hold a connection and its buffer open by trickling bytes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub body_read_timeout: u64,
     /// Timeout of one upstream exchange (answered 504 when exceeded).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub upstream_timeout: u64,
@@ -83,6 +87,7 @@ pub fn run(args: ReceiveArgs) -> ExitCode {
         upstream,
         tolerance: Duration::from_secs(args.tolerance),
         max_body_bytes: args.max_body_bytes,
+        body_read_timeout: Duration::from_secs(args.body_read_timeout),
         upstream_timeout: Duration::from_secs(args.upstream_timeout),
         replay_capacity: args.replay_cache_size,
         secret_poll: Duration::from_millis(args.secret_poll_interval_ms),

@@ -34,13 +34,15 @@ pub enum Outcome {
     MethodNotAllowed,
     /// The body could not be read.
     BadRequest,
+    /// The body did not arrive within `--body-read-timeout` (408).
+    BodyTimeout,
     /// Verified, but the upstream could not be reached or did not answer in time (502/504).
     UpstreamError,
 }
 
 impl Outcome {
     /// Every outcome, so all series exist (at 0) from the start.
-    pub const ALL: [Outcome; 13] = [
+    pub const ALL: [Outcome; 14] = [
         Outcome::Forwarded,
         Outcome::BadSignature,
         Outcome::MissingHeader,
@@ -53,6 +55,7 @@ impl Outcome {
         Outcome::TooLarge,
         Outcome::MethodNotAllowed,
         Outcome::BadRequest,
+        Outcome::BodyTimeout,
         Outcome::UpstreamError,
     ];
 
@@ -71,6 +74,7 @@ impl Outcome {
             Outcome::TooLarge => "too_large",
             Outcome::MethodNotAllowed => "method_not_allowed",
             Outcome::BadRequest => "bad_request",
+            Outcome::BodyTimeout => "body_timeout",
             Outcome::UpstreamError => "upstream_error",
         }
     }

@@ -35,6 +35,8 @@ pub struct Config {
     pub tolerance: Duration,
     /// Larger bodies are refused with 413.
     pub max_body_bytes: usize,
+    /// Deadline for reading a request body (408 when exceeded).
+    pub body_read_timeout: Duration,
     /// Upper bound of one upstream exchange.
     pub upstream_timeout: Duration,
     /// Most `webhook-id`s remembered at once.
@@ -146,7 +148,19 @@ async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    let body = match read_body(body, proxy.config.max_body_bytes).await {
+    // The headers first: without valid webhook headers and a timestamp within the tolerance a
+    // request is refused before any of its body is read or buffered.
+    let now = signature::unix_now();
+    let precheck = WebhookHeaders::from_header_map(&parts.headers)
+        .and_then(|h| signature::check_timestamp(h.timestamp_secs()?, now, proxy.config.tolerance));
+    if let Err(e) = precheck {
+        let outcome = Outcome::from_error(&e);
+        proxy.metrics.request(outcome);
+        tracing::warn!(%peer, outcome = outcome.as_str(), reason = %e, "delivery rejected before its body was read");
+        return text(StatusCode::UNAUTHORIZED, format!("webhook rejected: {e}\n"));
+    }
+    let read = tokio::time::timeout(proxy.config.body_read_timeout, read_body(body, proxy.config.max_body_bytes));
+    let body = match read.await.unwrap_or(Err(Outcome::BodyTimeout)) {
         Ok(b) => b,
         Err(outcome) => {
             proxy.metrics.request(outcome);
@@ -155,12 +169,12 @@ async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("body larger than {} bytes\n", proxy.config.max_body_bytes),
                 ),
+                Outcome::BodyTimeout => text(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n"),
                 _ => text(StatusCode::BAD_REQUEST, "cannot read the request body\n"),
             };
         }
     };
 
-    let now = signature::unix_now();
     let verified = WebhookHeaders::from_header_map(&parts.headers).and_then(|h| {
         let secrets = proxy.secrets.read().unwrap_or_else(PoisonError::into_inner);
         signature::verify_headers(secrets.accepted(), &h, &body, now, proxy.config.tolerance).map(|v| (h.id, v))
