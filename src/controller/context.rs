@@ -10,7 +10,6 @@ use tokio::sync::mpsc;
 
 use super::claims::Claims;
 use super::provider::{ProviderKey, Remembered};
-use super::provider_status::provider_key;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
 use crate::metrics::Metrics;
@@ -96,7 +95,7 @@ impl Context {
     /// Records what the provider said about a token; when that changes, the provider's status
     /// is refreshed.
     pub fn record_auth(&self, key: &ProviderKey, token_hash: [u8; 32], outcome: AuthOutcome) {
-        let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+        let id = key.id();
         let changed = {
             let mut auth = self.auth.lock().expect("auth lock");
             let entry = (token_hash, outcome);

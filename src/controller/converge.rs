@@ -245,11 +245,10 @@ async fn recreate(
     status.webhook_id = None;
     let record = Record { checkpoint, annotated_id: input.annotated_id, hash: input.hash };
     let (new, reason, note) = create_once(api, &record, input.app, input.desired, status).await?;
-    let note = match reason {
-        "Created" => format!("remote webhook {old} was deleted outside hookwright; created {new}"),
-        _ => note,
+    let (reason, note) = match reason {
+        "Created" => ("Recreated", format!("remote webhook {old} was deleted outside hookwright; created {new}")),
+        recovered => (recovered, note),
     };
-    let reason = if reason == "Created" { "Recreated" } else { reason };
     Ok(Synced::of(&input, new, reason, true, Some(note)))
 }
 

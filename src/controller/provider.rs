@@ -23,6 +23,14 @@ pub struct ProviderKey {
     pub namespace: Option<String>,
 }
 
+impl ProviderKey {
+    /// The provider's identity as one string (metrics label, and the key of what is
+    /// remembered about it).
+    pub fn id(&self) -> String {
+        provider_key(self.kind, self.namespace.as_deref(), &self.name)
+    }
+}
+
 /// The provider a reconcile talks to.
 pub struct Resolved {
     pub api: Arc<dyn WebhookApi>,
@@ -57,7 +65,7 @@ pub async fn resolve_for_cleanup(ctx: &Context, wh: &Webhook) -> Result<Resolved
             | ReconcileError::SecretKeyMissing { .. }),
         ) => {
             let key = key_of(wh);
-            let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+            let id = key.id();
             let kept = ctx.remembered.0.lock().expect("remembered lock").get(&id).cloned();
             match kept {
                 Some((endpoint, token)) => {
@@ -127,7 +135,7 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
     )
     .await?;
     let key = key_of(wh);
-    let id = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+    let id = key.id();
     ctx.remembered.0.lock().expect("remembered lock").insert(id, (endpoint.clone(), token.clone()));
     Ok(client(ctx, key, &endpoint, token))
 }
@@ -137,7 +145,7 @@ fn client(ctx: &Context, key: ProviderKey, endpoint: &Endpoint, token: SecretStr
     let token_hash = token_hash(token.expose_secret());
     let budget = ctx.budgets.for_token(token.expose_secret(), endpoint.requests_per_hour);
     let metrics = ctx.metrics.clone();
-    let label = provider_key(key.kind, key.namespace.as_deref(), &key.name);
+    let label = key.id();
     let seen = budget.clone();
     let client = MendixClient::new(ctx.http.clone(), &endpoint.base_url, token, budget).with_observer(Arc::new(
         move |method, route, status| {
