@@ -33,9 +33,11 @@ async fn lost_recreate_response_never_duplicates_the_webhook() {
     wait_posts(&env, 2).await;
     env.wait_reason("hook", "RemoteError").await;
     drop_create_responses(&env, false).await;
+    // The sync's final status write (reason Recovered) follows the id and annotation writes;
+    // an intermediate write can show the new id with the old Ready condition.
     let wh = env
-        .wait("hook", "Ready with a new id", |w| {
-            condition(w, "Ready").is_some_and(|c| c.status == "True")
+        .wait("hook", "Recovered with a new id", |w| {
+            condition(w, "Synced").is_some_and(|c| c.status == "True" && c.reason == "Recovered")
                 && w.status.as_ref().and_then(|s| s.webhook_id.as_deref()).is_some_and(|id| id != old)
         })
         .await;
