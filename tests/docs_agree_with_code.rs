@@ -50,3 +50,38 @@ fn every_hookwright_dev_name_in_the_docs_exists_in_the_code() {
         "names the code does not use (annotations and finalizer are in src/crd/mod.rs): {unknown:#?}"
     );
 }
+
+/// The `--flags` of `hookwright <command> --help`.
+fn flags_of(command: &str) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookwright")).args([command, "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut flags: Vec<String> = help
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--"))
+        .map(|rest| format!("--{}", rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).next().unwrap()))
+        .filter(|f| f != "--help")
+        .collect();
+    flags.sort();
+    flags.dedup();
+    flags
+}
+
+/// The flags named in the first column of a markdown table in `doc`.
+fn flags_in_table(doc: &str) -> Vec<String> {
+    let mut flags: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `--"))
+        .map(|rest| format!("--{}", rest.split('`').next().unwrap()))
+        .collect();
+    flags.sort();
+    flags
+}
+
+#[test]
+fn the_receive_flag_table_lists_every_flag_and_only_those() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/verify.md")).unwrap();
+    let receive = doc.split("## Proxy: `hookwright receive`").nth(1).expect("the receive section");
+    let documented = flags_in_table(receive.split("\n## ").next().unwrap());
+    assert_eq!(documented, flags_of("receive"), "docs/verify.md's flag table vs `hookwright receive --help`");
+}

@@ -4,12 +4,15 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hookwright::signature::{DEFAULT_TOLERANCE, KeyFormat};
 
+use crate::receive::listener::Limits;
 use crate::receive::secrets::SecretSet;
-use crate::receive::{Config, Proxy, serve};
+use crate::receive::tls::TlsFiles;
+use crate::receive::{Config, Proxy, fd_limit, serve};
 
 /// Exit code (sysexits `EX_USAGE`) for unusable flags or secret file.
 const EXIT_USAGE: u8 = 64;
@@ -56,7 +59,21 @@ pub struct ReceiveArgs {
     /// Most webhook-ids remembered for replay protection (503 when full of live ones).
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub replay_cache_size: usize,
-    /// How often the secret file is checked for changes, in milliseconds.
+    /// Deadline for a TLS handshake and for each request head (start line and headers), in
+    /// seconds; the connection is closed when exceeded, so idle or trickling connections cannot
+    /// pile up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_read_timeout: u64,
+    /// Most connections open at once; one more is answered 503 with Retry-After and closed.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); re-read when it changes.
+    #[arg(long, value_name = "PATH", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of --tls-cert-file; re-read when it changes.
+    #[arg(long, value_name = "PATH", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+    /// How often the secret file (and the TLS files) are checked for changes, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub secret_poll_interval_ms: u64,
     /// Log format on stderr.
@@ -76,12 +93,26 @@ pub fn run(args: ReceiveArgs) -> ExitCode {
         Ok(_) => return usage(format!("--upstream {}: expected an http:// or https:// URL", args.upstream)),
         Err(e) => return usage(format!("--upstream {}: {e}", args.upstream)),
     };
-    if args.secret_poll_interval_ms == 0 || args.replay_cache_size == 0 {
-        return usage("--secret-poll-interval-ms and --replay-cache-size must be at least 1".into());
+    if args.secret_poll_interval_ms == 0
+        || args.replay_cache_size == 0
+        || args.max_connections == 0
+        || args.header_read_timeout == 0
+    {
+        return usage(
+            "--secret-poll-interval-ms, --replay-cache-size, --max-connections and --header-read-timeout must be at least 1"
+                .into(),
+        );
     }
     let secrets = match SecretSet::load(&args.secret_file, args.key_format, Duration::from_secs(args.grace_period)) {
         Ok(s) => s,
         Err(e) => return usage(e.to_string()),
+    };
+    let tls = match (&args.tls_cert_file, &args.tls_key_file) {
+        (Some(cert), Some(key)) => match TlsFiles::load(cert, key) {
+            Ok(t) => Some(Arc::new(t)),
+            Err(e) => return usage(e.to_string()),
+        },
+        _ => None,
     };
     let config = Config {
         upstream,
@@ -91,7 +122,12 @@ pub fn run(args: ReceiveArgs) -> ExitCode {
         upstream_timeout: Duration::from_secs(args.upstream_timeout),
         replay_capacity: args.replay_cache_size,
         secret_poll: Duration::from_millis(args.secret_poll_interval_ms),
+        limits: Limits {
+            max_connections: args.max_connections,
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+        },
     };
+    fd_limit::raise_to_hard_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -117,17 +153,13 @@ pub fn run(args: ReceiveArgs) -> ExitCode {
         let addr = listener.local_addr().unwrap_or(args.listen);
         {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "hookwright receive: listening on http://{addr}");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let _ = writeln!(out, "hookwright receive: listening on {scheme}://{addr}");
             let _ = out.flush();
         }
         tracing::info!(%addr, upstream = %args.upstream, key_format = %args.key_format, "verifying proxy started");
-        match serve(listener, proxy, shutdown_signal()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("hookwright receive: server failed: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        serve(listener, proxy, tls, shutdown_signal()).await;
+        ExitCode::SUCCESS
     })
 }
 

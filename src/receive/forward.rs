@@ -47,8 +47,9 @@ pub fn upstream_url(upstream: &url::Url, uri: &Uri) -> url::Url {
 
 /// The headers sent upstream: the request's minus hop-by-hop ones (so all `webhook-*` and custom
 /// headers pass), `Host` replaced by the upstream's, plus `X-Forwarded-For` (appended to) and
-/// `X-Forwarded-Host/-Proto` (kept when a proxy in front set them).
-pub fn upstream_headers(incoming: &HeaderMap, peer: SocketAddr) -> HeaderMap {
+/// `X-Forwarded-Host/-Proto` (kept when a proxy in front set them; else this hop's host, and
+/// `https` when `tls` served the request).
+pub fn upstream_headers(incoming: &HeaderMap, peer: SocketAddr, tls: bool) -> HeaderMap {
     let connection = connection_tokens(incoming);
     let mut out = HeaderMap::with_capacity(incoming.len() + 3);
     for (name, value) in incoming {
@@ -73,7 +74,7 @@ pub fn upstream_headers(incoming: &HeaderMap, peer: SocketAddr) -> HeaderMap {
         out.insert("x-forwarded-host", host.clone());
     }
     if !incoming.contains_key("x-forwarded-proto") {
-        out.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        out.insert("x-forwarded-proto", HeaderValue::from_static(if tls { "https" } else { "http" }));
     }
     out
 }
@@ -163,7 +164,7 @@ mod tests {
         h.append("x-custom", "a".parse().unwrap());
         h.append("x-custom", "b".parse().unwrap());
         h.insert("x-forwarded-for", "10.0.0.1".parse().unwrap());
-        let out = upstream_headers(&h, "192.0.2.7:5555".parse().unwrap());
+        let out = upstream_headers(&h, "192.0.2.7:5555".parse().unwrap(), false);
         assert_eq!(out["webhook-id"], "msg_1");
         assert_eq!(out.get_all("x-custom").iter().count(), 2);
         for gone in ["host", "connection", "x-hop", "content-length"] {
@@ -172,6 +173,8 @@ mod tests {
         assert_eq!(out["x-forwarded-for"], "10.0.0.1, 192.0.2.7");
         assert_eq!(out["x-forwarded-host"], "receiver.example.com");
         assert_eq!(out["x-forwarded-proto"], "http", "what this hop received, when nobody said otherwise");
+        let served_tls = upstream_headers(&h, "192.0.2.7:5555".parse().unwrap(), true);
+        assert_eq!(served_tls["x-forwarded-proto"], "https", "this hop served TLS itself");
     }
 
     /// Issue 12, hole 6: behind a TLS-terminating ingress the app must still learn that the
@@ -182,7 +185,7 @@ mod tests {
         h.insert("host", "receiver.internal:8080".parse().unwrap());
         h.insert("x-forwarded-proto", "https".parse().unwrap());
         h.insert("x-forwarded-host", "hooks.example.com".parse().unwrap());
-        let out = upstream_headers(&h, "10.1.2.3:5555".parse().unwrap());
+        let out = upstream_headers(&h, "10.1.2.3:5555".parse().unwrap(), false);
         assert_eq!(out["x-forwarded-proto"], "https");
         assert_eq!(out["x-forwarded-host"], "hooks.example.com");
     }

@@ -121,6 +121,8 @@ pub struct Metrics {
     reloads: Family<ResultLabel, Counter>,
     secrets: Gauge,
     replay_entries: Gauge,
+    connections_open: Gauge,
+    connections_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -132,6 +134,8 @@ impl Default for Metrics {
         let reloads = Family::<ResultLabel, Counter>::default();
         let secrets = Gauge::default();
         let replay_entries = Gauge::default();
+        let connections_open = Gauge::default();
+        let connections_refused = Counter::default();
         registry.register("requests", "Requests by outcome (forwarded or why rejected)", requests.clone());
         registry.register(
             "upstream_responses",
@@ -154,6 +158,12 @@ impl Default for Metrics {
             "webhook-ids remembered for replay protection",
             replay_entries.clone(),
         );
+        registry.register("connections_open", "Client connections open now", connections_open.clone());
+        registry.register(
+            "connections_refused",
+            "Connections answered 503 at once because --max-connections were open",
+            connections_refused.clone(),
+        );
         for o in Outcome::ALL {
             let _ = requests.get_or_create(&OutcomeLabel { outcome: o.as_str() });
         }
@@ -163,7 +173,17 @@ impl Default for Metrics {
         for result in ["ok", "error"] {
             let _ = reloads.get_or_create(&ResultLabel { result });
         }
-        Metrics { registry, requests, upstream, verified, reloads, secrets, replay_entries }
+        Metrics {
+            registry,
+            requests,
+            upstream,
+            verified,
+            reloads,
+            secrets,
+            replay_entries,
+            connections_open,
+            connections_refused,
+        }
     }
 }
 
@@ -197,6 +217,20 @@ impl Metrics {
     /// Sets the size of the replay cache.
     pub fn set_replay_entries(&self, n: usize) {
         self.replay_entries.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a connection opened (`true`) or closed (`false`).
+    pub fn connection(&self, opened: bool) {
+        if opened {
+            self.connections_open.inc();
+        } else {
+            self.connections_open.dec();
+        }
+    }
+
+    /// Counts a connection refused over the limit.
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     /// The OpenMetrics text exposition.

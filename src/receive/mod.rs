@@ -5,15 +5,20 @@
 //! forwarded is acknowledged (200) without forwarding it again. `GET /livez` and `GET /metrics`
 //! are answered by the proxy itself.
 
+pub mod fd_limit;
 pub mod forward;
+pub mod head;
+pub mod listener;
 pub mod metrics;
 pub mod replay;
 pub mod secrets;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -22,9 +27,11 @@ use futures::StreamExt as _;
 use hookwright::signature::{self, WebhookHeaders};
 use http::{HeaderValue, Method, StatusCode, header};
 
+use self::listener::ServedTls;
 use self::metrics::{Metrics, Outcome};
 use self::replay::{ClaimError, ReplayCache};
 use self::secrets::{Reload, SecretSet};
+use self::tls::TlsFiles;
 
 /// Settings of the proxy (the flags of `hookwright receive` minus listen and secret file).
 #[derive(Debug, Clone)]
@@ -41,8 +48,10 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// Most `webhook-id`s remembered at once.
     pub replay_capacity: usize,
-    /// How often the secret file is re-read.
+    /// How often the secret file (and the TLS files) are re-read.
     pub secret_poll: Duration,
+    /// Connection limit and request-head deadline of the accept loop.
+    pub limits: listener::Limits,
 }
 
 /// Shared state of the running proxy.
@@ -95,31 +104,44 @@ impl Proxy {
     }
 }
 
-/// Serves on `listener` until `shutdown` completes, re-reading the secret file meanwhile.
+/// Serves on `listener` (TLS from `tls` when given) until `shutdown` completes, re-reading the
+/// secret file and the TLS files meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     proxy: Arc<Proxy>,
+    tls: Option<Arc<TlsFiles>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) {
     let poller = {
-        let proxy = proxy.clone();
+        let (proxy, tls) = (proxy.clone(), tls.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(proxy.config.secret_poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let p = proxy.clone();
+                let (p, t) = (proxy.clone(), tls.clone());
                 // File I/O off the async workers.
-                let _ = tokio::task::spawn_blocking(move || p.reload_secret()).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    p.reload_secret();
+                    if let Some(t) = t {
+                        reload_tls(&t);
+                    }
+                })
+                .await;
             }
         })
     };
-    let app = Router::new().fallback(handle).with_state(proxy);
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = Router::new().fallback(handle).with_state(proxy.clone());
+    listener::accept_loop(listener, tls, proxy.config.limits, app, proxy, shutdown).await;
     poller.abort();
-    result
+}
+
+fn reload_tls(tls: &TlsFiles) {
+    match tls.reload() {
+        Ok(false) => {}
+        Ok(true) => tracing::info!("TLS files changed: the new certificate is served"),
+        Err(e) => tracing::error!(error = %e, "TLS files not reloaded; still serving the certificate loaded before"),
+    }
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
@@ -128,7 +150,12 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
     r
 }
 
-async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+async fn handle(
+    State(proxy): State<Arc<Proxy>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ServedTls(tls)): Extension<ServedTls>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     match (&parts.method, parts.uri.path()) {
         (&Method::GET | &Method::HEAD, "/livez") => return text(StatusCode::OK, "ok\n"),
@@ -225,7 +252,7 @@ async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<
     let mut claim = Claim { proxy: &proxy, id, confirmed: false };
 
     let url = forward::upstream_url(&proxy.config.upstream, &parts.uri);
-    let headers = forward::upstream_headers(&parts.headers, peer);
+    let headers = forward::upstream_headers(&parts.headers, peer, tls);
     match forward::forward(&proxy.client, url, headers, body).await {
         Ok(response) => {
             let status = response.status();
