@@ -25,6 +25,7 @@ pub struct Operator {
 pub async fn operator() -> &'static Operator {
     static OP: OnceCell<Operator> = OnceCell::const_new();
     OP.get_or_init(|| async {
+        super::leaks::capture_process_log();
         let cp = hookwright_testenv::shared().await;
         let client = cp.client().await.expect("admin client");
         let crds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crds");
@@ -36,7 +37,8 @@ pub async fn operator() -> &'static Operator {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--enable-test-delivery")
             .env("KUBECONFIG", cp.kubeconfig_path())
-            .env("RUST_LOG", "info,hookwright=debug");
+            // Debug level, so the secret-leak check (leaks.rs) covers what debug logging prints.
+            .env("RUST_LOG", "debug,hyper=info,hyper_util=info,h2=info,rustls=info,tower=info,reqwest=info");
         // The log outlives the run (target/e2e-operator.log) so failures can be read afterwards.
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-operator.log");
         let process = hookwright_testenv::spawn_logged("hookwright", cmd, &log).expect("start operator");
@@ -85,6 +87,17 @@ pub async fn env_with(prefix: &str, mut config: FakeConfig) -> Env {
     env.put_secret(TOKEN_SECRET, &[("token", &token)]).await;
     env.apply_provider(PROVIDER, TOKEN_SECRET).await;
     env
+}
+
+/// Every test ends with the secret-leak check over the whole suite so far (see leaks.rs).
+impl Drop for Env {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.ns.starts_with(super::leaks::PLANTED) {
+            return;
+        }
+        let hits = super::leaks::check_suite_blocking();
+        assert!(hits.is_empty(), "secret values leaked: {hits:#?}");
+    }
 }
 
 impl Env {
