@@ -7,6 +7,7 @@ mod e2e {
     mod drift;
     mod errors;
     pub mod harness;
+    mod hostile;
     mod leaks;
     mod lifecycle;
     mod ownership;

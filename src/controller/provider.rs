@@ -140,10 +140,11 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
     Ok(client(ctx, key, &endpoint, token))
 }
 
-/// A client for `endpoint` sharing the token's rate budget, reporting to the metrics.
+/// A client for `endpoint` sharing the rate budget of this token at this endpoint, reporting to
+/// the metrics.
 fn client(ctx: &Context, key: ProviderKey, endpoint: &Endpoint, token: SecretString) -> Resolved {
     let token_hash = token_hash(token.expose_secret());
-    let budget = ctx.budgets.for_token(token.expose_secret(), endpoint.requests_per_hour);
+    let budget = ctx.budgets.for_endpoint(&endpoint.base_url, token.expose_secret(), endpoint.requests_per_hour);
     let metrics = ctx.metrics.clone();
     let label = key.id();
     let seen = budget.clone();

@@ -26,6 +26,8 @@ pub trait ProviderObject:
     const KIND: ProviderKind;
     /// Namespace, name and key of the token Secret, when a Mendix block is set.
     fn token_ref(&self) -> Option<(String, String, String)>;
+    /// The API base URL, when a Mendix block is set (rate budgets are per endpoint and token).
+    fn base_url(&self) -> Option<&str>;
     fn status(&self) -> Option<&ProviderStatus>;
     /// The API for this object (namespaced or cluster-scoped).
     fn api(&self, client: kube::Client) -> Api<Self>;
@@ -36,6 +38,9 @@ impl ProviderObject for WebhookProvider {
     fn token_ref(&self) -> Option<(String, String, String)> {
         let r = &self.spec.mendix.as_ref()?.token_secret_ref;
         Some((self.namespace()?, r.name.clone(), r.key.clone()))
+    }
+    fn base_url(&self) -> Option<&str> {
+        Some(&self.spec.mendix.as_ref()?.base_url)
     }
     fn status(&self) -> Option<&ProviderStatus> {
         self.status.as_ref()
@@ -50,6 +55,9 @@ impl ProviderObject for ClusterWebhookProvider {
     fn token_ref(&self) -> Option<(String, String, String)> {
         let r = &self.spec.mendix.as_ref()?.token_secret_ref;
         Some((r.namespace.clone(), r.name.clone(), r.key.clone()))
+    }
+    fn base_url(&self) -> Option<&str> {
+        Some(&self.spec.mendix.as_ref()?.base_url)
     }
     fn status(&self) -> Option<&ProviderStatus> {
         self.status.as_ref()
@@ -72,7 +80,7 @@ pub async fn reconcile<K: ProviderObject>(p: Arc<K>, ctx: Arc<Context>) -> Resul
             Err(e) => (false, e.reason(), e.to_string(), None),
             Ok(token) => {
                 let hash = token_hash(token.expose_secret());
-                let remaining = ctx.budgets.remaining(token.expose_secret());
+                let remaining = ctx.budgets.remaining(p.base_url().unwrap_or_default(), token.expose_secret());
                 match ctx.auth_outcome(&key, &hash) {
                     Some(AuthOutcome::Rejected(msg)) => (false, "Unauthorized", msg, remaining),
                     Some(AuthOutcome::Accepted) => {

@@ -5,7 +5,7 @@
 //! server says nothing remains, no request is sent until the reset time.
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use governor::clock::Clock as _;
@@ -87,26 +87,37 @@ impl RateBudget {
     }
 }
 
-/// sha256 of the token, and the client-side requests-per-hour setting.
+/// sha256 of the endpoint and token, and the client-side requests-per-hour setting.
 type BudgetKey = ([u8; 32], Option<u32>);
 
-/// Budgets by token (keyed by a hash of it, never the token itself).
+/// Budgets by endpoint and token (keyed by a hash, never the token itself). A server's limit
+/// belongs to that server: the same token at another base URL (a second provider pointing at a
+/// proxy, or at a broken or hostile endpoint) has a budget of its own and cannot block this one.
 #[derive(Default)]
 pub struct Budgets {
     by_token: Mutex<HashMap<BudgetKey, Arc<RateBudget>>>,
 }
 
+fn endpoint_token_hash(base_url: &str, token: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update((base_url.len() as u64).to_be_bytes());
+    h.update(base_url.as_bytes());
+    h.update(token.as_bytes());
+    h.finalize().into()
+}
+
 impl Budgets {
-    /// Remaining requests of this token's server window, when known.
-    pub fn remaining(&self, token: &str) -> Option<u64> {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let map = self.by_token.lock().expect("budgets lock");
+    /// Remaining requests of this token's server window at `base_url`, when known.
+    pub fn remaining(&self, base_url: &str, token: &str) -> Option<u64> {
+        let key = endpoint_token_hash(base_url, token);
+        let map = self.by_token.lock().unwrap_or_else(PoisonError::into_inner);
         map.iter().filter(|((k, _), _)| *k == key).find_map(|(_, b)| b.remaining())
     }
 
-    pub fn for_token(&self, token: &str, requests_per_hour: Option<u32>) -> Arc<RateBudget> {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let mut map = self.by_token.lock().expect("budgets lock");
+    /// The budget of `token` at `base_url` (created on first use).
+    pub fn for_endpoint(&self, base_url: &str, token: &str, requests_per_hour: Option<u32>) -> Arc<RateBudget> {
+        let key = endpoint_token_hash(base_url, token);
+        let mut map = self.by_token.lock().unwrap_or_else(PoisonError::into_inner);
         map.entry((key, requests_per_hour)).or_insert_with(|| Arc::new(RateBudget::new(requests_per_hour))).clone()
     }
 }
@@ -114,6 +125,19 @@ impl Budgets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 429 from one endpoint does not block the same token at another endpoint.
+    #[test]
+    fn budgets_are_per_endpoint_and_token() {
+        let budgets = Budgets::default();
+        let now = SystemTime::now();
+        let hostile = budgets.for_endpoint("http://broken.example/api/v1", "tok", None);
+        hostile.observe(429, &raw_reset("18446744073709551615"), now);
+        assert!(hostile.try_acquire(now).is_err());
+        let healthy = budgets.for_endpoint("https://webhook-portal.home.mendix.com/api/v1", "tok", None);
+        assert!(healthy.try_acquire(now).is_ok(), "the same token elsewhere is not blocked");
+        assert!(Arc::ptr_eq(&hostile, &budgets.for_endpoint("http://broken.example/api/v1", "tok", None)));
+    }
 
     fn headers(remaining: u64, reset: u64) -> http::HeaderMap {
         let mut h = http::HeaderMap::new();
@@ -183,7 +207,7 @@ mod tests {
     #[test]
     fn same_token_shares_one_budget() {
         let budgets = Budgets::default();
-        assert!(Arc::ptr_eq(&budgets.for_token("t", None), &budgets.for_token("t", None)));
-        assert!(!Arc::ptr_eq(&budgets.for_token("t", None), &budgets.for_token("u", None)));
+        assert!(Arc::ptr_eq(&budgets.for_endpoint("e", "t", None), &budgets.for_endpoint("e", "t", None)));
+        assert!(!Arc::ptr_eq(&budgets.for_endpoint("e", "t", None), &budgets.for_endpoint("e", "u", None)));
     }
 }
