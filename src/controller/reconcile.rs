@@ -99,8 +99,12 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             let failures = ctx.failed(&uid);
             let (reason, msg) = (err.reason(), err.to_string());
             tracing::info!(reason, error = %msg, "sync failed");
+            // One Warning per situation: the same reason and message again is no news, and
+            // neither is a transient failure (5xx, timeout, unreachable) that only changed its
+            // wording while the provider stays unhealthy.
+            let transient = matches!(&err, ReconcileError::Api(e) if e.is_transient());
             let unchanged = conditions::get(&status.conditions, SYNCED)
-                .is_some_and(|c| c.status == "False" && c.reason == reason && c.message == msg);
+                .is_some_and(|c| c.status == "False" && c.reason == reason && (c.message == msg || transient));
             conditions::set(&mut status.conditions, READY, false, reason, &msg, generation);
             conditions::set(&mut status.conditions, SYNCED, false, reason, &msg, generation);
             report::status(ctx, wh, &status).await?;
