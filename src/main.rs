@@ -1,4 +1,18 @@
 //! `hookwright`: the operator binary and its tools. Each subcommand lives in `src/cli/<name>.rs`.
+// No panic reachable from network input or a Kubernetes object (issue 12): these lints keep
+// unwrap/expect/panic/indexing out of product code; tests may use them.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 use clap::{Parser, Subcommand};
 
 mod cli;

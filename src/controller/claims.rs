@@ -3,7 +3,7 @@
 //! of an interrupted create consult it, so one remote webhook is never bound to two objects.
 //! A lookup is O(1); memory is one entry per Webhook that has an id.
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use kube::ResourceExt;
 use kube::runtime::watcher::Event;
@@ -57,7 +57,7 @@ impl Index {
 impl Claims {
     /// Feeds one event of the Webhook watch.
     pub fn observe(&self, event: &Event<Webhook>) {
-        let mut st = self.inner.lock().expect("claims lock");
+        let mut st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         match event {
             Event::Apply(wh) => st.live.set(wh),
             Event::Delete(wh) => st.live.remove(&wh.uid().unwrap_or_default()),
@@ -73,7 +73,7 @@ impl Claims {
 
     /// The "namespace/name" of another object (not `uid`) whose status records remote `id`.
     pub fn owner(&self, id: &str, uid: &str) -> Option<String> {
-        let st = self.inner.lock().expect("claims lock");
+        let st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         st.live.by_id.get(id).filter(|(owner, _)| owner != uid).map(|(_, name)| name.clone())
     }
 }

@@ -1,7 +1,7 @@
 //! What every reconcile shares: the Kubernetes client, the event recorder, one HTTP client
 //! and rate budget per token for provider calls, metrics, settings and per-object backoff.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kube::runtime::events::{Recorder, Reporter};
@@ -83,12 +83,12 @@ impl Context {
 
     /// The receivers of provider refresh requests (taken once by the controller runner).
     pub fn take_provider_triggers(&self) -> Option<ProviderTriggers> {
-        self.triggers.lock().expect("triggers lock").take()
+        self.triggers.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
     /// What the provider last said about this token, if anything.
     pub fn auth_outcome(&self, provider: &str, token_hash: &[u8; 32]) -> Option<AuthOutcome> {
-        let auth = self.auth.lock().expect("auth lock");
+        let auth = self.auth.lock().unwrap_or_else(PoisonError::into_inner);
         auth.get(provider).filter(|(h, _)| h == token_hash).map(|(_, o)| o.clone())
     }
 
@@ -97,7 +97,7 @@ impl Context {
     pub fn record_auth(&self, key: &ProviderKey, token_hash: [u8; 32], outcome: AuthOutcome) {
         let id = key.id();
         let changed = {
-            let mut auth = self.auth.lock().expect("auth lock");
+            let mut auth = self.auth.lock().unwrap_or_else(PoisonError::into_inner);
             let entry = (token_hash, outcome);
             let changed = auth.get(&id) != Some(&entry);
             auth.insert(id, entry);
@@ -121,13 +121,13 @@ impl Context {
 
     /// Counts one more consecutive failure of object `uid`; returns the count.
     pub fn failed(&self, uid: &str) -> u32 {
-        let mut f = self.failures.lock().expect("failures lock");
+        let mut f = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         let n = f.entry(uid.to_string()).or_default();
         *n += 1;
         *n
     }
 
     pub fn succeeded(&self, uid: &str) {
-        self.failures.lock().expect("failures lock").remove(uid);
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(uid);
     }
 }

@@ -2,7 +2,7 @@
 //! sharing the token's rate budget. A namespaced provider is looked up only in the Webhook's
 //! own namespace (the tenancy boundary, as with cert-manager's Issuer).
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use kube::ResourceExt;
 use kube::api::Api;
@@ -66,7 +66,7 @@ pub async fn resolve_for_cleanup(ctx: &Context, wh: &Webhook) -> Result<Resolved
         ) => {
             let key = key_of(wh);
             let id = key.id();
-            let kept = ctx.remembered.0.lock().expect("remembered lock").get(&id).cloned();
+            let kept = ctx.remembered.0.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
             match kept {
                 Some((endpoint, token)) => {
                     tracing::info!(provider = %id, "provider or token gone: deleting with the credentials kept for cleanup");
@@ -136,7 +136,7 @@ pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileE
     .await?;
     let key = key_of(wh);
     let id = key.id();
-    ctx.remembered.0.lock().expect("remembered lock").insert(id, (endpoint.clone(), token.clone()));
+    ctx.remembered.0.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (endpoint.clone(), token.clone()));
     Ok(client(ctx, key, &endpoint, token))
 }
 

@@ -83,7 +83,7 @@ pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> Result<Str
 fn random_hex(len: usize) -> String {
     const HEX: &[u8] = b"0123456789abcdef";
     let mut rng = rand::rng();
-    (0..len).map(|_| char::from(HEX[rng.random_range(0..16)])).collect()
+    (0..len).filter_map(|_| HEX.get(rng.random_range(0..HEX.len())).map(|b| char::from(*b))).collect()
 }
 
 /// A sample payload of the documented shape (seed 002) for `app`, or None for other types.

@@ -93,7 +93,7 @@ pub fn paginate<T: Clone>(
         }
         Some(c) => {
             let earlier: Vec<&(u64, T)> = ordered.iter().filter(|(s, _)| before(*s, c.seq)).copied().collect();
-            earlier[earlier.len().saturating_sub(limit)..].to_vec()
+            earlier.get(earlier.len().saturating_sub(limit)..).unwrap_or_default().to_vec()
         }
     };
     let (prev, next) = match (page.first(), page.last()) {

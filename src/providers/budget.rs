@@ -41,7 +41,7 @@ impl RateBudget {
     /// the earliest time at which one may be sent.
     pub fn try_acquire(&self, now: SystemTime) -> Result<(), SystemTime> {
         {
-            let view = self.server.lock().expect("budget lock");
+            let view = self.server.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(until) = view.blocked_until.filter(|u| *u > now) {
                 return Err(until);
             }
@@ -68,7 +68,7 @@ impl RateBudget {
         let latest = now + MAX_WAIT;
         let reset = num("x-ratelimit-reset")
             .map(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)).map_or(latest, |t| t.min(latest)));
-        let mut view = self.server.lock().expect("budget lock");
+        let mut view = self.server.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(r) = num("x-ratelimit-remaining") {
             view.remaining = Some(r);
         }
@@ -83,7 +83,7 @@ impl RateBudget {
 
     /// Remaining requests in the server's window, when known.
     pub fn remaining(&self) -> Option<u64> {
-        self.server.lock().expect("budget lock").remaining
+        self.server.lock().unwrap_or_else(PoisonError::into_inner).remaining
     }
 }
 

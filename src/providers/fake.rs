@@ -1,7 +1,7 @@
 //! In-memory [`WebhookApi`] for unit tests of code that drives a provider. It keeps webhooks
 //! per scope, counts calls, and can be told to fail the next call.
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use super::{ApiError, DesiredWebhook, RemoteSummary, RemoteWebhook, WebhookApi};
 
@@ -22,31 +22,36 @@ struct State {
 impl FakeApi {
     /// Number of calls of `op` ("list", "get", "create", "update", "delete") so far.
     pub fn calls(&self, op: &str) -> u32 {
-        self.state.lock().expect("fake").calls.get(op).copied().unwrap_or(0)
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).calls.get(op).copied().unwrap_or(0)
     }
 
     /// Makes the next call fail with `err`.
     pub fn fail_next(&self, err: ApiError) {
-        self.state.lock().expect("fake").fail_next = Some(err);
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).fail_next = Some(err);
     }
 
     /// While on, creates are stored but answered with a transport error (a lost response).
     pub fn lose_create_answers(&self, on: bool) {
-        self.state.lock().expect("fake").lose_create_answers = on;
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).lose_create_answers = on;
     }
 
     /// The stored webhook, if any.
     pub fn stored(&self, scope: &str, id: &str) -> Option<RemoteWebhook> {
-        self.state.lock().expect("fake").hooks.get(&(scope.to_string(), id.to_string())).cloned()
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .hooks
+            .get(&(scope.to_string(), id.to_string()))
+            .cloned()
     }
 
     /// Number of stored webhooks in `scope`.
     pub fn count(&self, scope: &str) -> usize {
-        self.state.lock().expect("fake").hooks.keys().filter(|(s, _)| s == scope).count()
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).hooks.keys().filter(|(s, _)| s == scope).count()
     }
 
     fn enter(&self, op: &'static str) -> Result<std::sync::MutexGuard<'_, State>, ApiError> {
-        let mut s = self.state.lock().expect("fake");
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         *s.calls.entry(op).or_default() += 1;
         match s.fail_next.take() {
             Some(e) => Err(e),

@@ -20,7 +20,7 @@ pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S, max: usize) -> io::
         let room = max - buf.len();
         buf.reserve(STEP.min(room));
         let read = (&mut *stream).take(u64::try_from(room).unwrap_or(u64::MAX)).read_buf(&mut buf).await?;
-        if read == 0 || ends_head(&buf[searched..]) {
+        if read == 0 || ends_head(buf.get(searched..).unwrap_or_default()) {
             break;
         }
     }
@@ -48,9 +48,9 @@ impl<S> Prefixed<S> {
 impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if this.pos < this.prefix.len() {
-            let n = out.remaining().min(this.prefix.len() - this.pos);
-            out.put_slice(&this.prefix[this.pos..this.pos + n]);
+        if let Some(rest) = this.prefix.get(this.pos..).filter(|r| !r.is_empty()) {
+            let n = out.remaining().min(rest.len());
+            out.put_slice(rest.get(..n).unwrap_or_default());
             this.pos += n;
             if this.pos == this.prefix.len() {
                 this.prefix = Vec::new();

@@ -56,22 +56,19 @@ impl<'a> WebhookHeaders<'a> {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let names = [HEADER_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE];
-        let mut found: [Option<&'a str>; 3] = [None; 3];
+        let mut found: [(&'static str, Option<&'a str>); 3] =
+            [(HEADER_ID, None), (HEADER_TIMESTAMP, None), (HEADER_SIGNATURE, None)];
         for (name, value) in pairs {
-            if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(name.trim())) {
-                if found[i].is_some() {
-                    return Err(SignatureError::BadFormat {
-                        header: names[i],
-                        reason: "header appears more than once",
-                    });
+            if let Some((header, slot)) = found.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name.trim())) {
+                if slot.is_some() {
+                    return Err(SignatureError::BadFormat { header, reason: "header appears more than once" });
                 }
-                found[i] = Some(value.trim_matches([' ', '\t']));
+                *slot = Some(value.trim_matches([' ', '\t']));
             }
         }
-        let take =
-            |i: usize| found[i].ok_or(SignatureError::MissingHeader(names[i])).and_then(|v| non_empty(names[i], v));
-        Ok(WebhookHeaders { id: take(0)?, timestamp: take(1)?, signature: take(2)? })
+        let [id, timestamp, signature] =
+            found.map(|(header, v)| v.ok_or(SignatureError::MissingHeader(header)).and_then(|v| non_empty(header, v)));
+        Ok(WebhookHeaders { id: id?, timestamp: timestamp?, signature: signature? })
     }
 
     /// The timestamp as epoch seconds (see [`parse_timestamp`]).

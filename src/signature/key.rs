@@ -127,7 +127,7 @@ impl fmt::Debug for SigningKey {
 /// `contents` without trailing `\n` and `\r` bytes.
 pub fn trim_line_end(contents: &[u8]) -> &[u8] {
     let end = contents.iter().rposition(|b| *b != b'\n' && *b != b'\r').map_or(0, |i| i + 1);
-    &contents[..end]
+    contents.get(..end).unwrap_or_default()
 }
 
 #[cfg(test)]

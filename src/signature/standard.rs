@@ -36,12 +36,15 @@ pub fn mac(key: &SigningKey, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] 
 /// fail for fixed-length MACs, never for HMAC).
 pub(crate) fn keyed_hmac(key: &[u8]) -> Hmac<Sha256> {
     let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
-    if key.len() > block.len() {
-        let digest = Sha256::digest(key);
-        block[..digest.len()].copy_from_slice(&digest);
+    let digest;
+    let key = if key.len() > block.len() {
+        digest = Sha256::digest(key);
+        digest.as_slice()
     } else {
-        block[..key.len()].copy_from_slice(key);
-    }
+        key
+    };
+    // Shorter keys are zero-padded (the HMAC rule); `key` is never longer than the block here.
+    block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
     let mac = <Hmac<Sha256> as KeyInit>::new(&block);
     block.as_mut_slice().zeroize();
     mac
@@ -118,7 +121,7 @@ pub fn new_message_id() -> String {
     let mut id = String::with_capacity(31);
     id.push_str("msg_");
     for _ in 0..27 {
-        id.push(char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]));
+        id.extend(ALPHABET.get(rand::random_range(0..ALPHABET.len())).map(|b| char::from(*b)));
     }
     id
 }
