@@ -1,7 +1,9 @@
 //! Provider APIs behind one trait, so the reconcile story does not care which SaaS it talks to.
-//! `mendix` is the real client; `fake` is an in-memory implementation for unit tests.
+//! `mendix` is the real client; `fake` is an in-memory implementation for unit tests (compiled
+//! only for them: no fake code in the operator's builds).
 pub mod budget;
 pub mod error;
+#[cfg(test)]
 pub mod fake;
 pub mod mendix;
 pub mod model;
