@@ -12,7 +12,9 @@ use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
 pub struct World {
-    pub cp: &'static ControlPlane,
+    /// The control plane's admin kubeconfig (given to operators) and directory (their logs).
+    pub kubeconfig: PathBuf,
+    pub dir: PathBuf,
     pub client: kube::Client,
     pub ns: String,
     pub fake: FakeServer,
@@ -22,8 +24,12 @@ pub struct World {
 
 /// The shared control plane with the CRDs, a new namespace `<prefix>-…`, and a fake started
 /// from `config` plus a token for one new app.
-pub async fn world(prefix: &str, mut config: FakeConfig) -> World {
-    let cp = hookwright_testenv::shared().await;
+pub async fn world(prefix: &str, config: FakeConfig) -> World {
+    world_on(hookwright_testenv::shared().await, prefix, config).await
+}
+
+/// As `world`, on a control plane the test started itself (e.g. one it restarts).
+pub async fn world_on(cp: &ControlPlane, prefix: &str, mut config: FakeConfig) -> World {
     let client = cp.client().await.unwrap();
     hookwright_testenv::install_crds(&client, &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crds")).await.unwrap();
     hookwright::tls::install_crypto_provider();
@@ -41,7 +47,7 @@ pub async fn world(prefix: &str, mut config: FakeConfig) -> World {
     let providers: Api<WebhookProvider> = Api::namespaced(client.clone(), &ns);
     providers.create(&PostParams::default(), &serde_json::from_value(provider).unwrap()).await.unwrap();
     let webhooks = Api::namespaced(client.clone(), &ns);
-    World { cp, client, ns, fake, app, webhooks }
+    World { kubeconfig: cp.kubeconfig_path(), dir: cp.dir().to_path_buf(), client, ns, fake, app, webhooks }
 }
 
 impl World {
@@ -62,10 +68,10 @@ impl World {
             .args(args)
             .args(["--namespace", &self.ns])
             .arg(format!("--metrics-addr=127.0.0.1:{port}"))
-            .env("KUBECONFIG", self.cp.kubeconfig_path())
+            .env("KUBECONFIG", &self.kubeconfig)
             .env("POD_NAME", name)
             .env("RUST_LOG", "info");
-        let log = self.cp.dir().join(format!("{}-{name}-{}.log", self.ns, uuid::Uuid::new_v4().simple()));
+        let log = self.dir.join(format!("{}-{name}-{}.log", self.ns, uuid::Uuid::new_v4().simple()));
         hookwright_testenv::spawn_logged("hookwright", cmd, &log).unwrap()
     }
 

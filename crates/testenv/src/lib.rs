@@ -35,6 +35,8 @@ pub enum TestEnvError {
     NotReady { what: &'static str, secs: u64, log: String },
     #[error("{what} exited early ({status}); last log lines:\n{log}")]
     Exited { what: &'static str, status: String, log: String },
+    #[error("port {port} of {what} still in use {secs}s after the old process was killed: {reason}")]
+    PortInUse { what: &'static str, port: u16, secs: u64, reason: String },
     #[error("building a client from the kubeconfig: {0}")]
     Kubeconfig(String),
     #[error("kubernetes API call failed: {0}")]
@@ -45,12 +47,121 @@ pub enum TestEnvError {
 /// collection only). Dropping it kills all three and removes its directory.
 pub struct ControlPlane {
     dir: tempfile::TempDir,
+    layout: Layout,
     server: String,
     admin_token: String,
-    ca_pem: String,
     etcd: process::Guarded,
     apiserver: process::Guarded,
     controller_manager: Option<process::Guarded>,
+}
+
+/// Everything fixed when the control plane is first started and reused by `restart`: the
+/// binaries, ports, etcd data dir, certificates and tokens file. The argument lists are built
+/// from it here and nowhere else.
+struct Layout {
+    bins: PathBuf,
+    root: PathBuf,
+    etcd_client: u16,
+    etcd_peer: u16,
+    api_port: u16,
+    pki: certs::Pki,
+}
+
+/// How long each step of starting (or restarting) may take.
+const ETCD_PORT_LIMIT: Duration = Duration::from_secs(30);
+const READY_LIMIT: Duration = Duration::from_secs(120);
+const PORT_FREE_LIMIT: Duration = Duration::from_secs(30);
+
+impl Layout {
+    fn etcd_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.etcd_client)
+    }
+
+    fn server(&self) -> String {
+        format!("https://127.0.0.1:{}", self.api_port)
+    }
+
+    fn kubeconfig_path(&self) -> PathBuf {
+        self.root.join("kubeconfig")
+    }
+
+    fn etcd_args(&self) -> Vec<String> {
+        let etcd_url = self.etcd_url();
+        let peer_url = format!("http://127.0.0.1:{}", self.etcd_peer);
+        vec![
+            "--name=testenv".into(),
+            format!("--data-dir={}", self.root.join("etcd").display()),
+            format!("--listen-client-urls={etcd_url}"),
+            format!("--advertise-client-urls={etcd_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster=testenv={peer_url}"),
+            "--unsafe-no-fsync=true".into(),
+            "--log-level=warn".into(),
+        ]
+    }
+
+    fn apiserver_args(&self) -> Vec<String> {
+        vec![
+            format!("--etcd-servers={}", self.etcd_url()),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            format!("--secure-port={}", self.api_port),
+            format!("--cert-dir={}", self.root.join("apiserver-certs").display()),
+            format!("--tls-cert-file={}", self.pki.serving_cert.display()),
+            format!("--tls-private-key-file={}", self.pki.serving_key.display()),
+            format!("--token-auth-file={}", self.root.join("tokens.csv").display()),
+            "--authorization-mode=RBAC".into(),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+            format!("--service-account-key-file={}", self.pki.sa_pub.display()),
+            format!("--service-account-signing-key-file={}", self.pki.sa_key.display()),
+            "--service-cluster-ip-range=10.96.0.0/16".into(),
+            "--endpoint-reconciler-type=none".into(),
+            "--disable-admission-plugins=ServiceAccount".into(),
+            "--profiling=false".into(),
+            "--v=1".into(),
+        ]
+    }
+
+    /// Only the controllers whose behaviour tests depend on: namespace deletion (a namespace
+    /// is emptied, finalizers respected, then removed) and ownerReference garbage collection.
+    fn controller_manager_args(&self) -> Vec<String> {
+        vec![
+            format!("--kubeconfig={}", self.kubeconfig_path().display()),
+            "--controllers=namespace-controller,garbage-collector-controller".into(),
+            "--leader-elect=false".into(),
+            "--secure-port=0".into(),
+            "--concurrent-namespace-syncs=4".into(),
+            "--v=1".into(),
+        ]
+    }
+
+    /// Starts etcd and waits until its client port accepts connections.
+    async fn spawn_etcd(&self) -> Result<process::Guarded, TestEnvError> {
+        let etcd = process::spawn("etcd", &self.bins.join("etcd"), &self.etcd_args(), &self.root.join("etcd.log"))?;
+        process::wait_for_port(&etcd, self.etcd_client, ETCD_PORT_LIMIT).await?;
+        Ok(etcd)
+    }
+
+    /// Starts kube-apiserver (readiness is `ControlPlane::wait_ready`'s job). The log is
+    /// appended to, so a restart keeps the earlier run's lines.
+    fn spawn_apiserver(&self) -> Result<process::Guarded, TestEnvError> {
+        process::spawn(
+            "kube-apiserver",
+            &self.bins.join("kube-apiserver"),
+            &self.apiserver_args(),
+            &self.root.join("kube-apiserver.log"),
+        )
+    }
+
+    fn spawn_controller_manager(&self) -> Result<process::Guarded, TestEnvError> {
+        process::spawn(
+            "kube-controller-manager",
+            &self.bins.join("kube-controller-manager"),
+            &self.controller_manager_args(),
+            &self.root.join("kube-controller-manager.log"),
+        )
+    }
 }
 
 impl ControlPlane {
@@ -67,8 +178,8 @@ impl ControlPlane {
         let dir = tempfile::Builder::new()
             .prefix(&format!("{}{}-", paths::DIR_PREFIX, std::process::id()))
             .tempdir_in(paths::scratch_root())?;
-        let root = dir.path();
-        let pki = certs::write_pki(root)?;
+        let root = dir.path().to_path_buf();
+        let pki = certs::write_pki(&root)?;
         let admin_token = certs::random_token();
         std::fs::write(
             root.join("tokens.csv"),
@@ -76,77 +187,49 @@ impl ControlPlane {
         )?;
 
         let (etcd_client, etcd_peer, api_port) = (process::free_port()?, process::free_port()?, process::free_port()?);
-        let etcd_url = format!("http://127.0.0.1:{etcd_client}");
-        let peer_url = format!("http://127.0.0.1:{etcd_peer}");
-        let etcd = process::spawn(
-            "etcd",
-            &bins.join("etcd"),
-            &[
-                "--name=testenv".into(),
-                format!("--data-dir={}", root.join("etcd").display()),
-                format!("--listen-client-urls={etcd_url}"),
-                format!("--advertise-client-urls={etcd_url}"),
-                format!("--listen-peer-urls={peer_url}"),
-                format!("--initial-advertise-peer-urls={peer_url}"),
-                format!("--initial-cluster=testenv={peer_url}"),
-                "--unsafe-no-fsync=true".into(),
-                "--log-level=warn".into(),
-            ],
-            &root.join("etcd.log"),
-        )?;
-        process::wait_for_port(&etcd, etcd_client, Duration::from_secs(30))?;
-
-        let apiserver = process::spawn(
-            "kube-apiserver",
-            &bins.join("kube-apiserver"),
-            &[
-                format!("--etcd-servers={etcd_url}"),
-                "--bind-address=127.0.0.1".into(),
-                "--advertise-address=127.0.0.1".into(),
-                format!("--secure-port={api_port}"),
-                format!("--cert-dir={}", root.join("apiserver-certs").display()),
-                format!("--tls-cert-file={}", pki.serving_cert.display()),
-                format!("--tls-private-key-file={}", pki.serving_key.display()),
-                format!("--token-auth-file={}", root.join("tokens.csv").display()),
-                "--authorization-mode=RBAC".into(),
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
-                format!("--service-account-key-file={}", pki.sa_pub.display()),
-                format!("--service-account-signing-key-file={}", pki.sa_key.display()),
-                "--service-cluster-ip-range=10.96.0.0/16".into(),
-                "--endpoint-reconciler-type=none".into(),
-                "--disable-admission-plugins=ServiceAccount".into(),
-                "--profiling=false".into(),
-                "--v=1".into(),
-            ],
-            &root.join("kube-apiserver.log"),
-        )?;
-        let mut cp = ControlPlane {
-            server: format!("https://127.0.0.1:{api_port}"),
-            admin_token,
-            ca_pem: pki.ca_pem,
-            etcd,
-            apiserver,
-            controller_manager: None,
-            dir,
-        };
+        let layout = Layout { bins, root, etcd_client, etcd_peer, api_port, pki };
+        let etcd = layout.spawn_etcd().await?;
+        let apiserver = layout.spawn_apiserver()?;
+        let server = layout.server();
+        let mut cp = ControlPlane { layout, server, admin_token, etcd, apiserver, controller_manager: None, dir };
         std::fs::write(cp.kubeconfig_path(), cp.kubeconfig_yaml(&cp.admin_token))?;
-        cp.wait_ready(Duration::from_secs(120)).await?;
-        // Only the controllers whose behaviour tests depend on: namespace deletion (a namespace
-        // is emptied, finalizers respected, then removed) and ownerReference garbage collection.
-        cp.controller_manager = Some(process::spawn(
-            "kube-controller-manager",
-            &bins.join("kube-controller-manager"),
-            &[
-                format!("--kubeconfig={}", cp.kubeconfig_path().display()),
-                "--controllers=namespace-controller,garbage-collector-controller".into(),
-                "--leader-elect=false".into(),
-                "--secure-port=0".into(),
-                "--concurrent-namespace-syncs=4".into(),
-                "--v=1".into(),
-            ],
-            &cp.dir().join("kube-controller-manager.log"),
-        )?);
+        cp.wait_ready(READY_LIMIT).await?;
+        cp.controller_manager = Some(cp.layout.spawn_controller_manager()?);
         Ok(cp)
+    }
+
+    /// A crash of etcd and kube-apiserver: both killed with SIGKILL (no graceful shutdown) and
+    /// reaped. The API is down until `restart`, so a test can act while it is down (wait for
+    /// a provider's answers, for example). kube-controller-manager keeps running.
+    pub fn crash(&mut self) {
+        self.apiserver.kill();
+        self.etcd.kill();
+    }
+
+    /// Restarts etcd and kube-apiserver in place: kills both with SIGKILL unless `crash` did
+    /// already, starts them again on the same ports with the same etcd data dir, certificates
+    /// and tokens file, and waits for `/readyz`. Kubeconfigs, tokens and clients made before
+    /// keep working (they reconnect); objects and resourceVersions are those etcd had
+    /// persisted. kube-controller-manager keeps running and reconnects, as it would in a
+    /// cluster; it is started again only if it exited during the outage.
+    ///
+    /// Takes `&mut self`, so the `shared()` control plane (used by other tests of the binary at
+    /// the same time) cannot be restarted; a test restarts one it started itself.
+    pub async fn restart(&mut self) -> Result<(), TestEnvError> {
+        self.crash();
+        // Both are reaped by `kill` (PID 1 here reaps nothing, so nobody else would), and their
+        // sockets closed; still, never race a new process against an old listener.
+        let l = &self.layout;
+        for (what, port) in [("etcd", l.etcd_client), ("etcd", l.etcd_peer), ("kube-apiserver", l.api_port)] {
+            process::wait_port_free(what, port, PORT_FREE_LIMIT).await?;
+        }
+        // Replacing the old guards drops them: a no-op, they are already killed and reaped.
+        self.etcd = self.layout.spawn_etcd().await?;
+        self.apiserver = self.layout.spawn_apiserver()?;
+        if self.controller_manager.as_ref().is_some_and(|kcm| kcm.check_running().is_err()) {
+            self.controller_manager = Some(self.layout.spawn_controller_manager()?);
+        }
+        self.wait_ready(READY_LIMIT).await
     }
 
     async fn wait_ready(&self, limit: Duration) -> Result<(), TestEnvError> {
@@ -182,7 +265,7 @@ impl ControlPlane {
 
     /// PEM of the CA that signed the apiserver's serving certificate.
     pub fn ca_pem(&self) -> &str {
-        &self.ca_pem
+        &self.layout.pki.ca_pem
     }
 
     /// Directory holding the kubeconfig, logs, certificates and etcd data.
@@ -192,7 +275,7 @@ impl ControlPlane {
 
     /// Path of the admin kubeconfig (user in group `system:masters`).
     pub fn kubeconfig_path(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
+        self.layout.kubeconfig_path()
     }
 
     /// Process ids of etcd and kube-apiserver (for leak checks).
@@ -205,7 +288,7 @@ impl ControlPlane {
     /// A kubeconfig for this control plane that authenticates with `token`.
     pub fn kubeconfig_yaml(&self, token: &str) -> String {
         use base64::Engine as _;
-        let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
+        let ca = base64::engine::general_purpose::STANDARD.encode(&self.layout.pki.ca_pem);
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: testenv\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\nusers:\n- name: user\n  user:\n    token: {token}\ncontexts:\n- name: testenv\n  context:\n    cluster: testenv\n    user: user\ncurrent-context: testenv\n",
             self.server

@@ -40,20 +40,27 @@ fn spawner() -> &'static Mutex<mpsc::Sender<SpawnRequest>> {
 /// A child process killed on drop, or by the kernel when this process dies.
 pub struct Guarded {
     what: &'static str,
-    child: Mutex<Child>,
+    /// The child, and whether `kill` has already killed and reaped it.
+    child: Mutex<(Child, bool)>,
     log: std::path::PathBuf,
 }
 
+/// Starts a control-plane binary. Its log is appended to, so after a restart it still holds
+/// the lines of the run before.
 pub(crate) fn spawn(what: &'static str, bin: &Path, args: &[String], log: &Path) -> Result<Guarded, TestEnvError> {
     let mut cmd = Command::new(bin);
     cmd.args(args);
-    spawn_logged(what, cmd, log)
+    let out = File::options().create(true).append(true).open(log)?;
+    spawn_with_output(what, cmd, out, log)
 }
 
-/// Starts `cmd` with stdout and stderr appended to `log`; the process is killed when the
-/// returned guard drops, or by the kernel when this process dies.
-pub fn spawn_logged(what: &'static str, mut cmd: Command, log: &Path) -> Result<Guarded, TestEnvError> {
-    let out = File::create(log)?;
+/// Starts `cmd` with stdout and stderr written to `log` (created or truncated); the process is
+/// killed when the returned guard drops, or by the kernel when this process dies.
+pub fn spawn_logged(what: &'static str, cmd: Command, log: &Path) -> Result<Guarded, TestEnvError> {
+    spawn_with_output(what, cmd, File::create(log)?, log)
+}
+
+fn spawn_with_output(what: &'static str, mut cmd: Command, out: File, log: &Path) -> Result<Guarded, TestEnvError> {
     cmd.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
@@ -68,17 +75,31 @@ pub fn spawn_logged(what: &'static str, mut cmd: Command, log: &Path) -> Result<
     spawner().lock().expect("spawner").send((cmd, tx)).expect("spawner thread alive");
     let child = rx.recv().expect("spawner replies")?;
     LIVE.lock().expect("live list").push(child.id());
-    Ok(Guarded { what, child: Mutex::new(child), log: log.to_path_buf() })
+    Ok(Guarded { what, child: Mutex::new((child, false)), log: log.to_path_buf() })
 }
 
 impl Guarded {
     pub fn pid(&self) -> u32 {
-        self.child.lock().expect("child").id()
+        self.child.lock().expect("child").0.id()
+    }
+
+    /// SIGKILL (no cleanup code of the process runs) and reap, so no zombie is left and its
+    /// pid leaves the at-exit kill list. Idempotent; dropping the guard does the same.
+    pub fn kill(&self) {
+        let mut guard = self.child.lock().expect("child");
+        let (child, killed) = &mut *guard;
+        if std::mem::replace(killed, true) {
+            return;
+        }
+        let pid = child.id();
+        let _ = child.kill();
+        let _ = child.wait();
+        LIVE.lock().expect("live list").retain(|p| *p != pid);
     }
 
     /// Err with the log tail when the process has exited.
     pub fn check_running(&self) -> Result<(), TestEnvError> {
-        match self.child.lock().expect("child").try_wait()? {
+        match self.child.lock().expect("child").0.try_wait()? {
             None => Ok(()),
             Some(status) => {
                 Err(TestEnvError::Exited { what: self.what, status: status.to_string(), log: self.log_tail() })
@@ -101,11 +122,7 @@ impl Guarded {
 
 impl Drop for Guarded {
     fn drop(&mut self) {
-        let child = self.child.get_mut().expect("child");
-        let pid = child.id();
-        let _ = child.kill();
-        let _ = child.wait();
-        LIVE.lock().expect("live list").retain(|p| *p != pid);
+        self.kill();
     }
 }
 
@@ -125,7 +142,7 @@ pub(crate) fn free_port() -> std::io::Result<u16> {
 }
 
 /// Polls until `port` accepts connections or the process dies or `limit` passes.
-pub(crate) fn wait_for_port(proc_: &Guarded, port: u16, limit: Duration) -> Result<(), TestEnvError> {
+pub(crate) async fn wait_for_port(proc_: &Guarded, port: u16, limit: Duration) -> Result<(), TestEnvError> {
     let deadline = Instant::now() + limit;
     loop {
         proc_.check_running()?;
@@ -135,6 +152,28 @@ pub(crate) fn wait_for_port(proc_: &Guarded, port: u16, limit: Duration) -> Resu
         if Instant::now() > deadline {
             return Err(TestEnvError::NotReady { what: proc_.what, secs: limit.as_secs(), log: proc_.log_tail() });
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls until `port` can be bound again (its previous owner killed), or `limit` passes. The
+/// kernel closes a process's sockets when it exits (a zombie holds none), so this normally
+/// returns at once; it guards against anything else still holding the port (a descendant that
+/// inherited the listener, another process that took the port meanwhile) and turns that into a
+/// clear error instead of a new process failing to bind. `SO_REUSEADDR` (set by std, as by Go's
+/// listeners) lets connections left in TIME_WAIT pass.
+pub(crate) async fn wait_port_free(what: &'static str, port: u16, limit: Duration) -> Result<(), TestEnvError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match TcpListener::bind(("127.0.0.1", port)) {
+            Ok(listener) => {
+                drop(listener);
+                return Ok(());
+            }
+            Err(e) if Instant::now() > deadline => {
+                return Err(TestEnvError::PortInUse { what, port, secs: limit.as_secs(), reason: e.to_string() });
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
     }
 }
