@@ -11,6 +11,7 @@ pub mod provider_status;
 pub mod reconcile;
 pub mod report;
 pub mod test_delivery;
+pub mod trigger_backoff;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -125,6 +126,7 @@ pub async fn run(
 
     Controller::for_stream(webhook_stream, webhooks)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency).debounce(Duration::from_millis(200)))
+        .trigger_backoff(trigger_backoff::Constant(Duration::from_millis(100)))
         .watches_stream(provider_stream, move |p: WebhookProvider| {
             i1.provider_users(ProviderKind::WebhookProvider, p.namespace().as_deref(), &p.name_any())
         })
