@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use hookwright::crd::Webhook;
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 

@@ -16,7 +16,6 @@
 )]
 pub mod controller;
 pub mod crd;
-pub mod fake;
 pub mod leader;
 pub mod metrics;
 pub mod providers;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hookwright::crd::Webhook;
-use hookwright::fake::{FakeConfig, Faults};
+use hookwright_fake_api::mendix::{FakeConfig, Faults};
 use hookwright_testenv::{ControlPlane, Guarded};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use hookwright::crd::{Webhook, WebhookProvider};
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};

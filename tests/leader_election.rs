@@ -2,7 +2,7 @@
 //! takes over when the leader dies, and a replica that loses its Lease stops at once.
 use std::time::{Duration, Instant};
 
-use hookwright::fake::{FakeConfig, Faults};
+use hookwright_fake_api::mendix::{FakeConfig, Faults};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;

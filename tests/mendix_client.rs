@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookwright::fake::{FakeConfig, FakeServer, Faults, RateLimitSettings, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, Faults, RateLimitSettings, TokenEntry};
 use hookwright::providers::budget::RateBudget;
 use hookwright::providers::mendix::{MendixClient, Timeouts, http_client};
 use hookwright::providers::retry::Backoff;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use hookwright::crd::Webhook;
-use hookwright::fake::{FakeConfig, Faults};
+use hookwright_fake_api::mendix::{FakeConfig, Faults};
 use kube::api::{ListParams, PostParams};
 use serde_json::json;
 

@@ -209,7 +209,7 @@ async fn secret_rotation_accepts_old_and_new_during_the_grace_period() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fake_mendix_event_goes_through_the_proxy_and_attacks_do_not() {
-    use hookwright::fake::{DeliverySettings, FakeConfig, FakeServer};
+    use hookwright_fake_api::mendix::{DeliverySettings, FakeConfig, FakeServer};
     let upstream = Upstream::start().await;
     let proxy = ProxyProc::start(&upstream.url(), &[]);
     let fake = FakeServer::start(FakeConfig {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hookwright::crd::Webhook;
-use hookwright::fake::FakeConfig;
+use hookwright_fake_api::mendix::FakeConfig;
 use hookwright_testenv::Guarded;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};

@@ -5,7 +5,7 @@
 //! script is checked against the real objects of each state.
 use std::collections::BTreeMap;
 
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};

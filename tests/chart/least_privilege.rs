@@ -4,7 +4,7 @@
 //! install is confined to its namespace and still brings a Webhook to Ready.
 use std::collections::BTreeMap;
 
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::coordination::v1::Lease;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hookwright::crd::{Webhook, WebhookProvider};
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use hookwright::crd::{Webhook, WebhookProvider};
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use hookwright_testenv::{ControlPlane, Guarded};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};

@@ -5,8 +5,8 @@
 //! and edit its state, inject faults and emit signed event deliveries. See `docs/fake-api.md`.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), hookwright::fake::FakeError> {
-//! use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+//! # async fn demo() -> Result<(), hookwright_fake_api::mendix::FakeError> {
+//! use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 //! let app = uuid::Uuid::new_v4();
 //! let server = FakeServer::start(FakeConfig {
 //!     tokens: vec![TokenEntry::new("pat", &["mx:webhook:read", "mx:webhook:write"], &[app])],

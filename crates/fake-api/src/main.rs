@@ -1,12 +1,12 @@
 //! `hookwright-fake-api`: a fake Mendix Webhooks API server for tests, demos and benchmarks.
-//! A thin wrapper around `hookwright::fake`; see docs/fake-api.md.
+//! A thin wrapper around `hookwright_fake_api::mendix`; see docs/fake-api.md.
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use hookwright::fake::{
+use hookwright_fake_api::mendix::{
     DeliverySettings, FakeConfig, FakeServer, Faults, RateLimitSettings, SigningKeyFormat, load_tokens,
 };
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use hookwright::fake::{FakeConfig, FakeServer, TokenEntry};
+use hookwright_fake_api::mendix::{FakeConfig, FakeServer, TokenEntry};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -182,7 +182,7 @@ pub fn venv() -> PathBuf {
         if let Some(v) = std::env::var_os("HOOKWRIGHT_VENV").filter(|v| !v.is_empty()) {
             return PathBuf::from(v);
         }
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/venv.sh");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/venv.sh");
         let out = std::process::Command::new(&script).output().expect("run tools/venv.sh");
         assert!(out.status.success(), "tools/venv.sh failed: {}", String::from_utf8_lossy(&out.stderr));
         PathBuf::from(String::from_utf8(out.stdout).expect("utf8").trim())

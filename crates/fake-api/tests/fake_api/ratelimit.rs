@@ -2,7 +2,7 @@
 //! an admin reset and after the window ends.
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hookwright::fake::RateLimitSettings;
+use hookwright_fake_api::mendix::RateLimitSettings;
 use reqwest::Method;
 use serde_json::json;
 

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
-use hookwright::fake::{DeliverySettings, SigningKeyFormat};
+use hookwright_fake_api::mendix::{DeliverySettings, SigningKeyFormat};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -3,20 +3,21 @@
 #
 # Starts the fake binary on a free loopback port with one read/write token for one app, runs
 # schemathesis (from the venv of tools/venv.sh) with every check, bounded examples, and exits
-# non-zero on any failure. Part of `make test` through tests/fake_api.rs.
+# non-zero on any failure. Part of `make test` through crates/fake-api/tests/fake_api.rs.
 #
 # Environment:
 #   HOOKWRIGHT_VENV           venv with schemathesis (default: output of tools/venv.sh)
-#   HOOKWRIGHT_FAKE_API_BIN   the fake binary (default: cargo build --bin hookwright-fake-api)
+#   HOOKWRIGHT_FAKE_API_BIN   the fake binary (default: cargo build -p hookwright-fake-api)
 #   SCHEMATHESIS_MAX_EXAMPLES examples per operation and phase (default 50)
 #   SCHEMATHESIS_SEED         seed, for reproducible runs (default 4242; "random" for a fresh one)
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# This script lives in crates/fake-api/tests/conformance/; the repository root is four up.
+root=$(cd "$(dirname "$0")/../../../.." && pwd)
 venv=${HOOKWRIGHT_VENV:-$("$root/tools/venv.sh")}
 bin=${HOOKWRIGHT_FAKE_API_BIN:-}
 if [ -z "$bin" ]; then
-  (cd "$root" && cargo build --quiet --bin hookwright-fake-api)
+  (cd "$root" && cargo build --quiet -p hookwright-fake-api --bin hookwright-fake-api)
   bin="${CARGO_TARGET_DIR:-$root/target}/debug/hookwright-fake-api"
 fi
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-50}

@@ -1,7 +1,7 @@
 //! Fault injection: latency, 500s, hangs past the client's timeout, and commit-then-drop.
 use std::time::{Duration, Instant};
 
-use hookwright::fake::Faults;
+use hookwright_fake_api::mendix::Faults;
 use reqwest::Method;
 use serde_json::{Value, json};
 
