@@ -81,17 +81,12 @@ impl Claims {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::WebhookStatus;
+    use crate::crd::{WebhookSpec, WebhookStatus};
 
     fn wh(name: &str, uid: &str, id: Option<&str>) -> Webhook {
-        let mut w: Webhook = serde_json::from_value(serde_json::json!({
-            "apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook",
-            "metadata": {"name": name, "namespace": "ns", "uid": uid},
-            "spec": {"providerRef": {"kind": "WebhookProvider", "name": "p"},
-                     "mendix": {"appId": "76ef1b0f-4050-4810-a159-cb419268636c"},
-                     "url": "https://a", "eventTypes": ["e"]}
-        }))
-        .unwrap();
+        let mut w = Webhook::new(name, WebhookSpec::default());
+        w.metadata.namespace = Some("ns".into());
+        w.metadata.uid = Some(uid.into());
         w.status = Some(WebhookStatus { webhook_id: id.map(str::to_string), ..Default::default() });
         w
     }

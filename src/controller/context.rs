@@ -9,12 +9,13 @@ use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
 
 use super::claims::Claims;
-use super::provider::{ProviderKey, Remembered};
+use super::identity::ProviderKey;
+use super::remembered::Remembered;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
 use crate::metrics::Metrics;
+use crate::providers::Timeouts;
 use crate::providers::budget::Budgets;
-use crate::providers::mendix::Timeouts;
 
 /// Operator settings (from `hookwright run` flags).
 #[derive(Clone, Debug)]

@@ -24,8 +24,8 @@ pub trait Checkpoint: Send + Sync {
 /// What converging needs besides the status.
 #[derive(Clone, Copy)]
 pub struct Inputs<'a> {
-    /// Where the webhook lives (the Mendix app id).
-    pub app: &'a str,
+    /// Where the webhook lives in the provider account (`providers::Target::scope`).
+    pub scope: &'a str,
     pub desired: &'a DesiredWebhook,
     /// `applied_hash` of `desired`.
     pub hash: &'a str,
@@ -70,7 +70,7 @@ pub async fn converge(
     input: Inputs<'_>,
     status: &mut WebhookStatus,
 ) -> Result<Synced, ReconcileError> {
-    let Inputs { app, desired, hash, annotated_id, resync_requested, drift_interval } = input;
+    let Inputs { scope, desired, hash, annotated_id, resync_requested, drift_interval } = input;
     let synced = |id, reason, confirmed, note| Synced::of(&input, id, reason, confirmed, note);
     let record = Record { checkpoint, annotated_id, hash };
 
@@ -85,7 +85,7 @@ pub async fn converge(
             None => id.to_string(),
         },
         (None, None) => {
-            let (id, reason, note) = create_once(api, &record, app, desired, status).await?;
+            let (id, reason, note) = create_once(api, &record, scope, desired, status).await?;
             return Ok(synced(id, reason, true, Some(note)));
         }
     };
@@ -98,13 +98,13 @@ pub async fn converge(
         return Ok(synced(id, "UpToDate", false, None));
     }
     if !drift_due {
-        return match api.update(app, &id, desired).await {
+        return match api.update(scope, &id, desired).await {
             Ok(_) => Ok(synced(id.clone(), "Updated", true, Some(format!("updated remote webhook {id}")))),
             Err(ApiError::NotFound) => recreate(api, checkpoint, input, status, &id).await,
             Err(e) => Err(e.into()),
         };
     }
-    let remote = match api.get(app, &id).await {
+    let remote = match api.get(scope, &id).await {
         Ok(r) => r,
         Err(ApiError::NotFound) => return recreate(api, checkpoint, input, status, &id).await,
         Err(e) => return Err(e.into()),
@@ -117,7 +117,7 @@ pub async fn converge(
         return Ok(synced(id, if adopting { "Adopted" } else { "UpToDate" }, true, note));
     }
     let fields = desired.drifted_fields(&remote).join(", ");
-    api.update(app, &id, desired).await?;
+    api.update(scope, &id, desired).await?;
     let (reason, note) = match (adopting, changed) {
         (true, _) => ("Adopted", format!("adopted remote webhook {id} and updated {fields}")),
         (false, true) => ("Updated", format!("updated remote webhook {id}")),
@@ -159,41 +159,41 @@ impl Record<'_> {
 async fn create_once(
     api: &dyn WebhookApi,
     record: &Record<'_>,
-    app: &str,
+    scope: &str,
     desired: &DesiredWebhook,
     status: &mut WebhookStatus,
 ) -> Result<(String, &'static str, String), ReconcileError> {
     if status.create_pending_since.is_some() {
         let unclaimed = |id: &str| record.checkpoint.claimed_by(id).is_none();
-        if let Some(found) = find_pending_create(api, app, status, (&desired.name, &desired.url), unclaimed).await? {
-            let remote = api.get(app, &found).await?;
+        if let Some(found) = find_pending_create(api, scope, status, (&desired.name, &desired.url), unclaimed).await? {
+            let remote = api.get(scope, &found).await?;
             if !desired.matches(&remote) {
-                api.update(app, &found, desired).await?;
+                api.update(scope, &found, desired).await?;
             }
             record.id(status, &found).await?;
             let note = format!("found remote webhook {found} from an interrupted create and adopted it");
             return Ok((found, "Recovered", note));
         }
     }
-    let id = create(api, record, app, desired, status).await?;
+    let id = create(api, record, scope, desired, status).await?;
     let note = format!("created remote webhook {id}");
     Ok((id, "Created", note))
 }
 
-/// The remote webhook an interrupted create made: the app's webhooks (all pages) matched on
+/// The remote webhook an interrupted create made: the scope's webhooks (all pages) matched on
 /// the name and URL that create sent, as recorded with the marker (`fallback` for markers
 /// written without them), skipping webhooks that another object owns. Used by converge and by
 /// deletion.
 pub async fn find_pending_create(
     api: &dyn WebhookApi,
-    app: &str,
+    scope: &str,
     status: &WebhookStatus,
     fallback: (&str, &str),
     unclaimed: impl Fn(&str) -> bool,
 ) -> Result<Option<String>, ApiError> {
     let name = status.create_pending_name.as_deref().unwrap_or(fallback.0);
     let url = status.create_pending_url.as_deref().unwrap_or(fallback.1);
-    let listed = api.list(app).await?;
+    let listed = api.list(scope).await?;
     Ok(listed.into_iter().find(|s| s.name == name && s.url == url && unclaimed(&s.id)).map(|s| s.id))
 }
 
@@ -203,7 +203,7 @@ pub async fn find_pending_create(
 async fn create(
     api: &dyn WebhookApi,
     record: &Record<'_>,
-    app: &str,
+    scope: &str,
     desired: &DesiredWebhook,
     status: &mut WebhookStatus,
 ) -> Result<String, ReconcileError> {
@@ -211,7 +211,7 @@ async fn create(
     status.create_pending_name = Some(desired.name.clone());
     status.create_pending_url = Some(desired.url.clone());
     record.checkpoint.save_status(status).await?;
-    match api.create(app, desired).await {
+    match api.create(scope, desired).await {
         Ok(created) => {
             record.id(status, &created.id).await?;
             Ok(created.id)
@@ -244,7 +244,7 @@ async fn recreate(
     *status = fresh;
     status.webhook_id = None;
     let record = Record { checkpoint, annotated_id: input.annotated_id, hash: input.hash };
-    let (new, reason, note) = create_once(api, &record, input.app, input.desired, status).await?;
+    let (new, reason, note) = create_once(api, &record, input.scope, input.desired, status).await?;
     let (reason, note) = match reason {
         "Created" => ("Recreated", format!("remote webhook {old} was deleted outside hookwright; created {new}")),
         recovered => (recovered, note),
@@ -281,8 +281,8 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::controller::desired::applied_hash;
     use crate::providers::Header;
+    use crate::providers::desired::applied_hash;
     use crate::providers::fake::FakeApi;
 
     const APP: &str = "76ef1b0f-4050-4810-a159-cb419268636c";
@@ -344,7 +344,7 @@ mod tests {
     ) -> Result<Synced, ReconcileError> {
         let hash = applied_hash(d);
         let input = Inputs {
-            app: APP,
+            scope: APP,
             desired: d,
             hash: &hash,
             annotated_id: annotated,

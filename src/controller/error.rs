@@ -2,16 +2,16 @@
 //! reason; messages name the object or field at fault and never contain secret values.
 use std::time::{Duration, SystemTime};
 
-use crate::providers::ApiError;
+use crate::providers::{ApiError, NoTarget, Unsupported};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     #[error("{kind} {name:?} not found{}", in_ns(.namespace))]
     ProviderNotFound { kind: &'static str, name: String, namespace: Option<String> },
-    #[error("{kind} {name:?} has no mendix block; only Mendix is supported")]
-    ProviderUnsupported { kind: &'static str, name: String },
-    #[error("spec.mendix is required (Socotra is not yet supported)")]
-    NoTarget,
+    #[error(transparent)]
+    ProviderUnsupported(#[from] Unsupported),
+    #[error(transparent)]
+    NoTarget(#[from] NoTarget),
     #[error("Secret {namespace}/{name} not found ({purpose})")]
     SecretNotFound { namespace: String, name: String, purpose: &'static str },
     #[error("Secret {namespace}/{name} has no key {key:?} ({purpose})")]
@@ -38,8 +38,8 @@ impl ReconcileError {
     /// The stable CamelCase reason shown in the `Synced` condition and in Events.
     pub fn reason(&self) -> &'static str {
         match self {
-            ReconcileError::ProviderNotFound { .. } | ReconcileError::ProviderUnsupported { .. } => "ProviderNotReady",
-            ReconcileError::NoTarget => "InvalidSpec",
+            ReconcileError::ProviderNotFound { .. } | ReconcileError::ProviderUnsupported(_) => "ProviderNotReady",
+            ReconcileError::NoTarget(_) => "InvalidSpec",
             ReconcileError::SecretNotFound { .. } | ReconcileError::SecretKeyMissing { .. } => "SecretNotFound",
             ReconcileError::SecretValueInvalid { .. } | ReconcileError::SecretValueRejected { .. } => "InvalidSecret",
             ReconcileError::AdoptionConflict { .. } => "AdoptionConflict",
@@ -65,7 +65,7 @@ impl ReconcileError {
                 let spread = (wait / 10).clamp(Duration::from_secs(1), Duration::from_secs(30));
                 wait + Duration::from_millis(500) + spread.mul_f64(rand::random::<f64>())
             }
-            ReconcileError::Api(ApiError::Invalid(_)) | ReconcileError::NoTarget => backoff(failures, 60, 3600),
+            ReconcileError::Api(ApiError::Invalid(_)) | ReconcileError::NoTarget(_) => backoff(failures, 60, 3600),
             ReconcileError::Api(e) if e.is_auth() => backoff(failures, 30, 1800),
             ReconcileError::Api(_) | ReconcileError::Kube(_) => backoff(failures, 1, 300),
             _ => backoff(failures, 10, 600),

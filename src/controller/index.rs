@@ -4,9 +4,10 @@
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::provider::ProviderKey;
+use super::identity::ProviderKey;
 use super::provider_status::ProviderObject;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
+use crate::providers::ProviderEndpoint as _;
 
 #[derive(Clone)]
 pub struct Index {
@@ -49,7 +50,7 @@ impl Index {
     pub fn token_secret_providers(&self, ns: &str, name: &str) -> Vec<ProviderKey> {
         fn matching<K: ProviderObject>(all: Vec<std::sync::Arc<K>>, ns: &str, name: &str) -> Vec<ProviderKey> {
             all.iter()
-                .filter(|p| p.token_ref().is_some_and(|(tns, tname, _)| tns == ns && tname == name))
+                .filter(|p| p.endpoint().is_ok_and(|e| e.token.namespace == ns && e.token.name == name))
                 .map(|p| ProviderKey { kind: K::KIND, name: p.name_any(), namespace: p.namespace() })
                 .collect()
         }
@@ -60,19 +61,13 @@ impl Index {
 
     fn token_secret_of(&self, wh: &Webhook) -> Option<(String, String)> {
         let pref = &wh.spec.provider_ref;
-        match pref.kind {
+        let endpoint = match pref.kind {
             ProviderKind::WebhookProvider => {
-                let ns = wh.namespace()?;
-                let p = self.providers.get(&ObjectRef::new(&pref.name).within(&ns))?;
-                let r = &p.spec.mendix.as_ref()?.token_secret_ref;
-                Some((ns, r.name.clone()))
+                self.providers.get(&ObjectRef::new(&pref.name).within(&wh.namespace()?))?.endpoint()
             }
-            ProviderKind::ClusterWebhookProvider => {
-                let p = self.cluster_providers.get(&ObjectRef::new(&pref.name))?;
-                let r = &p.spec.mendix.as_ref()?.token_secret_ref;
-                Some((r.namespace.clone(), r.name.clone()))
-            }
-        }
+            ProviderKind::ClusterWebhookProvider => self.cluster_providers.get(&ObjectRef::new(&pref.name))?.endpoint(),
+        };
+        endpoint.ok().map(|e| (e.token.namespace, e.token.name))
     }
 }
 

@@ -3,14 +3,14 @@ pub mod claims;
 pub mod conditions;
 pub mod context;
 pub mod converge;
-pub mod desired;
 pub mod error;
+pub mod identity;
 pub mod index;
 pub mod provider;
 pub mod provider_status;
 pub mod reconcile;
+pub mod remembered;
 pub mod report;
-pub mod test_delivery;
 pub mod trigger_backoff;
 
 use std::sync::Arc;

@@ -1,8 +1,7 @@
 //! Resolving a `Webhook`'s provider: the provider object, its token Secret, and a client
 //! sharing the token's rate budget. A namespaced provider is looked up only in the Webhook's
 //! own namespace (the tenancy boundary, as with cert-manager's Issuer).
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use kube::ResourceExt;
 use kube::api::Api;
@@ -10,26 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::context::Context;
 use super::error::ReconcileError;
-use super::provider_status::provider_key;
+use super::identity::{ProviderKey, token_hash};
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
-use crate::providers::WebhookApi;
-use crate::providers::mendix::MendixClient;
-
-/// Which provider object: kind, name, and namespace for a namespaced one.
-#[derive(Clone, Debug)]
-pub struct ProviderKey {
-    pub kind: ProviderKind,
-    pub name: String,
-    pub namespace: Option<String>,
-}
-
-impl ProviderKey {
-    /// The provider's identity as one string (metrics label, and the key of what is
-    /// remembered about it).
-    pub fn id(&self) -> String {
-        provider_key(self.kind, self.namespace.as_deref(), &self.name)
-    }
-}
+use crate::providers::{CallObserver, Endpoint, ProviderEndpoint as _, WebhookApi};
 
 /// The provider a reconcile talks to.
 pub struct Resolved {
@@ -37,23 +19,6 @@ pub struct Resolved {
     pub key: ProviderKey,
     pub token_hash: [u8; 32],
 }
-
-#[derive(Clone)]
-struct Endpoint {
-    base_url: String,
-    token_ns: String,
-    token_name: String,
-    token_key: String,
-    requests_per_hour: Option<u32>,
-}
-
-/// Credentials kept for cleanup: the endpoint and token each provider last resolved to, in
-/// memory only. When a namespace is deleted, its WebhookProvider and token Secret go at once
-/// while its Webhooks wait on their finalizers; deleting their remote webhooks then uses what
-/// was remembered, so the deletion ends. Nothing is written to the cluster for this (no
-/// finalizers on Secrets or providers that could outlive the operator).
-#[derive(Default)]
-pub struct Remembered(Mutex<HashMap<String, (Endpoint, SecretString)>>);
 
 /// The provider to delete a remote webhook with: the live provider object and token, or, when
 /// either is gone, the credentials kept for cleanup.
@@ -66,7 +31,7 @@ pub async fn resolve_for_cleanup(ctx: &Context, wh: &Webhook) -> Result<Resolved
         ) => {
             let key = key_of(wh);
             let id = key.id();
-            let kept = ctx.remembered.0.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+            let kept = ctx.remembered.get(&id);
             match kept {
                 Some((endpoint, token)) => {
                     tracing::info!(provider = %id, "provider or token gone: deleting with the credentials kept for cleanup");
@@ -89,55 +54,30 @@ fn key_of(wh: &Webhook) -> ProviderKey {
 }
 
 pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileError> {
-    let ns = wh.namespace().unwrap_or_default();
-    let pref = &wh.spec.provider_ref;
-    let kind = pref.kind;
-    let endpoint = match kind {
-        ProviderKind::WebhookProvider => {
-            let api: Api<WebhookProvider> = Api::namespaced(ctx.client.clone(), &ns);
-            let p = api.get_opt(&pref.name).await?.ok_or_else(|| ReconcileError::ProviderNotFound {
-                kind: kind.as_str(),
-                name: pref.name.clone(),
-                namespace: Some(ns.clone()),
-            })?;
-            let m = p.spec.mendix.as_ref().ok_or_else(|| unsupported(kind, &pref.name))?;
-            Endpoint {
-                base_url: m.base_url.clone(),
-                token_ns: ns.clone(),
-                token_name: m.token_secret_ref.name.clone(),
-                token_key: m.token_secret_ref.key.clone(),
-                requests_per_hour: p.spec.requests_per_hour,
-            }
+    let key = key_of(wh);
+    let endpoint = match &key.namespace {
+        Some(ns) => {
+            let api: Api<WebhookProvider> = Api::namespaced(ctx.client.clone(), ns);
+            api.get_opt(&key.name).await?.ok_or_else(|| not_found(&key))?.endpoint()?
         }
-        ProviderKind::ClusterWebhookProvider => {
+        None => {
             let api: Api<ClusterWebhookProvider> = Api::all(ctx.client.clone());
-            let p = api.get_opt(&pref.name).await?.ok_or_else(|| ReconcileError::ProviderNotFound {
-                kind: kind.as_str(),
-                name: pref.name.clone(),
-                namespace: None,
-            })?;
-            let m = p.spec.mendix.as_ref().ok_or_else(|| unsupported(kind, &pref.name))?;
-            Endpoint {
-                base_url: m.base_url.clone(),
-                token_ns: m.token_secret_ref.namespace.clone(),
-                token_name: m.token_secret_ref.name.clone(),
-                token_key: m.token_secret_ref.key.clone(),
-                requests_per_hour: p.spec.requests_per_hour,
-            }
+            api.get_opt(&key.name).await?.ok_or_else(|| not_found(&key))?.endpoint()?
         }
     };
-    let token = crate::secrets::read_key(
-        &ctx.client,
-        &endpoint.token_ns,
-        &endpoint.token_name,
-        &endpoint.token_key,
-        "provider token",
-    )
-    .await?;
-    let key = key_of(wh);
+    let t = &endpoint.token;
+    let token = crate::secrets::read_key(&ctx.client, &t.namespace, &t.name, &t.key, "provider token").await?;
     let id = key.id();
-    ctx.remembered.0.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (endpoint.clone(), token.clone()));
+    ctx.remembered.keep(id, endpoint.clone(), token.clone());
     Ok(client(ctx, key, &endpoint, token))
+}
+
+fn not_found(key: &ProviderKey) -> ReconcileError {
+    ReconcileError::ProviderNotFound {
+        kind: key.kind.as_str(),
+        name: key.name.clone(),
+        namespace: key.namespace.clone(),
+    }
 }
 
 /// A client for `endpoint` sharing the rate budget of this token at this endpoint, reporting to
@@ -148,23 +88,13 @@ fn client(ctx: &Context, key: ProviderKey, endpoint: &Endpoint, token: SecretStr
     let metrics = ctx.metrics.clone();
     let label = key.id();
     let seen = budget.clone();
-    let client = MendixClient::new(ctx.http.clone(), &endpoint.base_url, token, budget).with_observer(Arc::new(
-        move |method, route, status| {
-            metrics.api_call("mendix", method, route, status);
-            if let Some(remaining) = seen.remaining() {
-                metrics.rate_budget(&label, remaining);
-            }
-        },
-    ));
-    Resolved { api: Arc::new(client), key, token_hash }
-}
-
-fn unsupported(kind: ProviderKind, name: &str) -> ReconcileError {
-    ReconcileError::ProviderUnsupported { kind: kind.as_str(), name: name.to_string() }
-}
-
-/// sha256 of a token, to recognise it without keeping it.
-pub fn token_hash(token: &str) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes()).into()
+    let flavor = endpoint.flavor.as_str();
+    let observer: CallObserver = Arc::new(move |method, route, status| {
+        metrics.api_call(flavor, method, route, status);
+        if let Some(remaining) = seen.remaining() {
+            metrics.rate_budget(&label, remaining);
+        }
+    });
+    let api = crate::providers::connect(endpoint, ctx.http.clone(), token, budget, observer);
+    Resolved { api, key, token_hash }
 }

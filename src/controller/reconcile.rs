@@ -16,13 +16,14 @@ use super::conditions::{self, DELIVERED, READY, SYNCED};
 use super::context::{AuthOutcome, Context};
 use super::converge::{self, Checkpoint, Synced};
 use super::error::ReconcileError;
-use super::provider::{self, ProviderKey};
-use super::{desired, report, test_delivery};
+use super::identity::ProviderKey;
+use super::provider;
+use super::report;
 use crate::crd::{
     DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION,
     Webhook, WebhookStatus,
 };
-use crate::providers::{ApiError, DesiredWebhook, Header};
+use crate::providers::{ApiError, DesiredWebhook, Header, Target, desired, test_delivery};
 
 /// The error the controller sees: only failures to talk to Kubernetes itself escape; provider
 /// and input problems are reported in status and requeued inside `apply`.
@@ -133,14 +134,14 @@ async fn sync(
     let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
     let provider = provider::resolve(ctx, wh).await?;
     let api = provider.api.as_ref();
-    let app = wh.spec.mendix.as_ref().ok_or(ReconcileError::NoTarget)?.app_id.clone();
-    let secret = validation_secret(ctx, wh, &ns).await?;
-    let headers = headers(ctx, wh, &ns).await?;
+    let target = Target::of(wh)?;
+    let secret = validation_secret(ctx, wh, &ns, &target).await?;
+    let headers = headers(ctx, wh, &ns, &target).await?;
     let desired = desired::build(wh, desired::remote_name(wh, &ns, &name), secret, headers);
     let hash = desired::applied_hash(&desired);
 
     let input = converge::Inputs {
-        app: &app,
+        scope: &target.scope,
         desired: &desired,
         hash: &hash,
         annotated_id: wh.annotations().get(EXTERNAL_ID_ANNOTATION).map(String::as_str),
@@ -201,7 +202,7 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
 /// looks for the webhook that create may have made.
 async fn delete_remote(wh: &Webhook, ctx: &Context, status: &WebhookStatus) -> Result<Option<String>, ReconcileError> {
     let provider = provider::resolve_for_cleanup(ctx, wh).await?;
-    let app = wh.spec.mendix.as_ref().ok_or(ReconcileError::NoTarget)?.app_id.clone();
+    let scope = Target::of(wh)?.scope;
     let id = match &status.webhook_id {
         Some(id) => id.clone(),
         None => {
@@ -210,13 +211,13 @@ async fn delete_remote(wh: &Webhook, ctx: &Context, status: &WebhookStatus) -> R
             let checkpoint = KubeCheckpoint { ctx, wh };
             let unclaimed = |id: &str| checkpoint.claimed_by(id).is_none();
             let fallback = (remote_name.as_str(), wh.spec.url.as_str());
-            match converge::find_pending_create(provider.api.as_ref(), &app, status, fallback, unclaimed).await? {
+            match converge::find_pending_create(provider.api.as_ref(), &scope, status, fallback, unclaimed).await? {
                 Some(id) => id,
                 None => return Ok(None),
             }
         }
     };
-    match provider.api.delete(&app, &id).await {
+    match provider.api.delete(&scope, &id).await {
         Ok(()) | Err(ApiError::NotFound) => Ok(Some(id)),
         Err(e) => Err(e.into()),
     }
@@ -267,12 +268,17 @@ fn resync_requested(wh: &Webhook, status: &WebhookStatus) -> bool {
 }
 
 /// The validation secret, checked against the provider's rules before anything is sent.
-async fn validation_secret(ctx: &Context, wh: &Webhook, ns: &str) -> Result<SecretString, ReconcileError> {
+async fn validation_secret(
+    ctx: &Context,
+    wh: &Webhook,
+    ns: &str,
+    target: &Target,
+) -> Result<SecretString, ReconcileError> {
     match &wh.spec.validation_secret_ref {
         Some(r) => {
             let purpose = "validation secret";
             let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, purpose).await?;
-            match crate::providers::mendix::validation_secret_problem(value.expose_secret()) {
+            match target.validation_secret_problem(value.expose_secret()) {
                 None => Ok(value),
                 Some(problem) => Err(rejected(ns, &r.name, &r.key, purpose, problem)),
             }
@@ -285,7 +291,7 @@ fn rejected(ns: &str, name: &str, key: &str, purpose: &'static str, problem: &'s
     ReconcileError::SecretValueRejected { namespace: ns.into(), name: name.into(), key: key.into(), purpose, problem }
 }
 
-async fn headers(ctx: &Context, wh: &Webhook, ns: &str) -> Result<Vec<Header>, ReconcileError> {
+async fn headers(ctx: &Context, wh: &Webhook, ns: &str, target: &Target) -> Result<Vec<Header>, ReconcileError> {
     let mut out = Vec::with_capacity(wh.spec.headers.len());
     for h in &wh.spec.headers {
         let value = match (&h.value, &h.value_from) {
@@ -293,7 +299,7 @@ async fn headers(ctx: &Context, wh: &Webhook, ns: &str) -> Result<Vec<Header>, R
             (None, Some(from)) => {
                 let r = &from.secret_key_ref;
                 let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "header value").await?;
-                if let Some(problem) = crate::providers::header_value_problem(value.expose_secret()) {
+                if let Some(problem) = target.header_value_problem(value.expose_secret()) {
                     return Err(rejected(ns, &r.name, &r.key, "header value", problem));
                 }
                 value
@@ -314,8 +320,8 @@ fn test_delivery_requested(wh: &Webhook, status: &WebhookStatus) -> Option<Strin
 /// Sends the test event (when enabled) and records the `Delivered` condition and an Event.
 async fn deliver_test_event(ctx: &Context, wh: &Webhook, desired: &DesiredWebhook, status: &mut WebhookStatus) {
     let result = if ctx.settings.test_delivery {
-        let app = wh.spec.mendix.as_ref().map(|m| m.app_id.as_str()).unwrap_or_default();
-        test_delivery::deliver(&ctx.http, desired, app).await
+        let scope = Target::of(wh).map(|t| t.scope).unwrap_or_default();
+        test_delivery::deliver(&ctx.http, desired, &scope).await
     } else {
         test_delivery::Delivery {
             ok: false,

@@ -2,15 +2,22 @@
 //! `mendix` is the real client; `fake` is an in-memory implementation for unit tests (compiled
 //! only for them: no fake code in the operator's builds).
 pub mod budget;
+pub mod desired;
+pub mod endpoint;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod mendix;
 pub mod model;
 pub mod retry;
+pub mod target;
+pub mod test_delivery;
 
+pub use endpoint::{Endpoint, Flavor, ProviderEndpoint, TokenRef, Unsupported, connect};
 pub use error::{ApiError, InvalidParam};
+pub use mendix::{CallObserver, Timeouts};
 pub use model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook, header_value_problem};
+pub use target::{NoTarget, Target};
 
 /// Create, read, update, delete and list webhooks in one provider account.
 /// `scope` selects where the webhook lives (the Mendix app id).
