@@ -17,6 +17,7 @@ struct Setup {
     fake: FakeServer,
     app: String,
     client: MendixClient,
+    budget: Arc<RateBudget>,
 }
 
 async fn setup(config: FakeConfig, timeout: Duration) -> Setup {
@@ -25,9 +26,10 @@ async fn setup(config: FakeConfig, timeout: Duration) -> Setup {
     config.tokens.push(TokenEntry::new(TOKEN, &["mx:webhook:read", "mx:webhook:write"], &[app]));
     let fake = FakeServer::start(config).await.unwrap();
     let http = http_client(Timeouts { connect: Duration::from_secs(2), request: timeout }).unwrap();
-    let client = MendixClient::new(http, &fake.base_url(), SecretString::from(TOKEN), Arc::new(RateBudget::new(None)))
+    let budget = Arc::new(RateBudget::new(None));
+    let client = MendixClient::new(http, &fake.base_url(), SecretString::from(TOKEN), budget.clone())
         .with_backoff(Backoff { base: Duration::from_millis(10), max: Duration::from_millis(50), attempts: 4 });
-    Setup { fake, app: app.to_string(), client }
+    Setup { fake, app: app.to_string(), client, budget }
 }
 
 fn desired(name: &str) -> DesiredWebhook {
@@ -65,18 +67,18 @@ async fn crud_round_trip() {
     let s = setup(FakeConfig::default(), Duration::from_secs(5)).await;
     let created = s.client.create(&s.app, &desired("one")).await.unwrap();
     assert!(created.id.starts_with("mxep_"));
-    let got = s.client.get(&s.app, &created.id).await.unwrap();
+    let got = s.client.observe(&s.app, &created.id).await.unwrap();
     assert!(desired("one").matches(&got));
     let mut changed = desired("one");
     changed.active = false;
     changed.headers.clear();
-    s.client.update(&s.app, &created.id, &changed).await.unwrap();
-    assert!(changed.matches(&s.client.get(&s.app, &created.id).await.unwrap()));
+    s.client.update(&s.app, &created.id, &changed, None).await.unwrap();
+    assert!(changed.matches(&s.client.observe(&s.app, &created.id).await.unwrap()));
     let listed = s.client.list(&s.app).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(!listed[0].active);
     s.client.delete(&s.app, &created.id).await.unwrap();
-    assert!(matches!(s.client.get(&s.app, &created.id).await, Err(ApiError::NotFound)));
+    assert!(matches!(s.client.observe(&s.app, &created.id).await, Err(ApiError::NotFound)));
     assert!(matches!(s.client.delete(&s.app, &created.id).await, Err(ApiError::NotFound)));
 }
 
@@ -136,7 +138,7 @@ async fn errors_are_typed_and_never_echo_values() {
 async fn server_errors_retry_idempotent_calls_only() {
     let faults = Faults { error_rate: 1.0, ..Faults::default() };
     let s = setup(FakeConfig { faults, ..FakeConfig::default() }, Duration::from_secs(5)).await;
-    assert!(matches!(s.client.get(&s.app, "mxep_x").await, Err(ApiError::Server { status: 500 })));
+    assert!(matches!(s.client.observe(&s.app, "mxep_x").await, Err(ApiError::Server { status: 500 })));
     assert_eq!(count(&s, "GET").await, 4, "GET is tried four times");
     assert!(matches!(s.client.create(&s.app, &desired("y")).await, Err(ApiError::Server { status: 500 })));
     assert_eq!(count(&s, "POST").await, 1, "POST is never retried by the client");
@@ -170,7 +172,7 @@ async fn rate_limit_blocks_until_reset_without_sending() {
     let ApiError::RateLimited { reset_at } = err else { panic!("want RateLimited, got {err:?}") };
     assert!(reset_at > std::time::SystemTime::now());
     assert_eq!(count(&s, "GET").await, before);
-    assert_eq!(s.client.remaining_budget(), Some(0));
+    assert_eq!(s.budget.remaining(), Some(0));
 }
 
 /// Issue 12, hole 2: a provider (or anything at a user-chosen baseUrl) that answers with a

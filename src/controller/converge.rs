@@ -98,13 +98,13 @@ pub async fn converge(
         return Ok(synced(id, "UpToDate", false, None));
     }
     if !drift_due {
-        return match api.update(scope, &id, desired).await {
+        return match api.update(scope, &id, desired, None).await {
             Ok(_) => Ok(synced(id.clone(), "Updated", true, Some(format!("updated remote webhook {id}")))),
             Err(ApiError::NotFound) => recreate(api, checkpoint, input, status, &id).await,
             Err(e) => Err(e.into()),
         };
     }
-    let remote = match api.get(scope, &id).await {
+    let remote = match api.observe(scope, &id).await {
         Ok(r) => r,
         Err(ApiError::NotFound) => return recreate(api, checkpoint, input, status, &id).await,
         Err(e) => return Err(e.into()),
@@ -117,7 +117,7 @@ pub async fn converge(
         return Ok(synced(id, if adopting { "Adopted" } else { "UpToDate" }, true, note));
     }
     let fields = desired.drifted_fields(&remote).join(", ");
-    api.update(scope, &id, desired).await?;
+    api.update(scope, &id, desired, Some(&remote)).await?;
     let (reason, note) = match (adopting, changed) {
         (true, _) => ("Adopted", format!("adopted remote webhook {id} and updated {fields}")),
         (false, true) => ("Updated", format!("updated remote webhook {id}")),
@@ -166,9 +166,9 @@ async fn create_once(
     if status.create_pending_since.is_some() {
         let unclaimed = |id: &str| record.checkpoint.claimed_by(id).is_none();
         if let Some(found) = find_pending_create(api, scope, status, (&desired.name, &desired.url), unclaimed).await? {
-            let remote = api.get(scope, &found).await?;
+            let remote = api.observe(scope, &found).await?;
             if !desired.matches(&remote) {
-                api.update(scope, &found, desired).await?;
+                api.update(scope, &found, desired, Some(&remote)).await?;
             }
             record.id(status, &found).await?;
             let note = format!("found remote webhook {found} from an interrupted create and adopted it");
@@ -250,6 +250,34 @@ async fn recreate(
         recovered => (recovered, note),
     };
     Ok(Synced::of(&input, new, reason, true, Some(note)))
+}
+
+/// Deletes the remote webhook this object owns: the one its status records, or, when a create
+/// was interrupted before its id was recorded, the one that create made (list and match, as in
+/// recovery; never a webhook another object owns). Never one the external-id annotation merely
+/// names. 404 counts as done. The id deleted, or `None` when there was nothing to delete.
+pub async fn delete(
+    api: &dyn WebhookApi,
+    checkpoint: &dyn Checkpoint,
+    scope: &str,
+    status: &WebhookStatus,
+    fallback: (&str, &str),
+) -> Result<Option<String>, ReconcileError> {
+    let id = match &status.webhook_id {
+        Some(id) => id.clone(),
+        None if status.create_pending_since.is_some() => {
+            let unclaimed = |id: &str| checkpoint.claimed_by(id).is_none();
+            match find_pending_create(api, scope, status, fallback, unclaimed).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+        None => return Ok(None),
+    };
+    match api.delete(scope, &id).await {
+        Ok(()) | Err(ApiError::NotFound) => Ok(Some(id)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The request may or may not have been carried out.
@@ -397,10 +425,10 @@ mod tests {
         let ok = run(&api, &saved, &d, &mut status, Some(&s.id), true).await.unwrap();
         assert_eq!((ok.reason, api.calls("get"), api.calls("update")), ("UpToDate", 1, 0));
         // A portal edit: the next read-back restores it with one PUT and names the field.
-        api.update(APP, &s.id, &desired("https://elsewhere")).await.unwrap();
+        api.update(APP, &s.id, &desired("https://elsewhere"), None).await.unwrap();
         let fixed = run(&api, &saved, &d, &mut status, Some(&s.id), true).await.unwrap();
         assert_eq!(fixed.reason, "DriftRepaired");
-        assert!(fixed.note.unwrap().contains("(url)"));
+        assert!(fixed.note.unwrap().contains("(spec.url)"));
         assert_eq!(api.stored(APP, &s.id).unwrap().url, "https://a");
     }
 
@@ -564,5 +592,50 @@ mod tests {
         api.fail_next(ApiError::Invalid(vec![]));
         assert!(run(&api, &saved, &desired("https://a"), &mut status, None, false).await.is_err());
         assert!(status.create_pending_since.is_none(), "a 400 created nothing");
+    }
+
+    // --- delete ---
+
+    #[tokio::test]
+    async fn delete_removes_the_recorded_webhook_once_and_404_counts_as_done() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let d = desired("https://a");
+        let s = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
+        settle(&mut status, &s);
+        let gone = delete(&api, &saved, APP, &status, (&d.name, &d.url)).await.unwrap();
+        assert_eq!(
+            (gone.as_deref(), api.calls("delete"), api.calls("list"), api.count(APP)),
+            (Some(s.id.as_str()), 1, 0, 0)
+        );
+        // Already gone (deleted in the portal, or by the last attempt whose answer was lost).
+        let again = delete(&api, &saved, APP, &status, (&d.name, &d.url)).await.unwrap();
+        assert_eq!((again, api.calls("delete")), (Some(s.id.clone()), 2));
+    }
+
+    #[tokio::test]
+    async fn delete_without_an_id_finds_what_an_interrupted_create_made() {
+        let (api, saved) = (FakeApi::default(), Saved::default());
+        let d = desired("https://a");
+        api.lose_create_answers(true);
+        let mut status = WebhookStatus::default();
+        assert!(run(&api, &saved, &d, &mut status, None, false).await.is_err());
+        assert!(status.webhook_id.is_none() && status.create_pending_since.is_some());
+        let gone = delete(&api, &saved, APP, &status, (&d.name, &d.url)).await.unwrap();
+        assert!(gone.is_some());
+        assert_eq!((api.calls("list"), api.calls("delete"), api.count(APP)), (1, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn delete_never_touches_what_it_cannot_prove_is_its_own() {
+        let (api, saved) = (FakeApi::default(), Saved::default());
+        let d = desired("https://a");
+        // No id and no marker: nothing was ever created, so nothing is listed or deleted.
+        let nothing = delete(&api, &saved, APP, &WebhookStatus::default(), (&d.name, &d.url)).await.unwrap();
+        assert_eq!((nothing, api.calls("list"), api.calls("delete")), (None, 0, 0));
+        // A marker, and a webhook with the same name and URL that another object owns.
+        let other = api.create(APP, &d).await.unwrap();
+        let saved = Saved { others: vec![other.id.clone()], ..Default::default() };
+        let found = delete(&api, &saved, APP, &pending(&d), (&d.name, &d.url)).await.unwrap();
+        assert_eq!((found, api.calls("list"), api.calls("delete"), api.count(APP)), (None, 1, 0, 1));
     }
 }

@@ -23,7 +23,7 @@ use crate::crd::{
     DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION,
     Webhook, WebhookStatus,
 };
-use crate::providers::{ApiError, DesiredWebhook, Header, Target, desired, test_delivery};
+use crate::providers::{DesiredWebhook, Header, Target, desired, test_delivery};
 
 /// The error the controller sees: only failures to talk to Kubernetes itself escape; provider
 /// and input problems are reported in status and requeued inside `apply`.
@@ -198,29 +198,14 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
     }
 }
 
-/// Deletes the remote webhook (404 counts as done). Without an id but with a pending create,
-/// looks for the webhook that create may have made.
+/// Deletes the remote webhook with the provider's live or remembered credentials.
 async fn delete_remote(wh: &Webhook, ctx: &Context, status: &WebhookStatus) -> Result<Option<String>, ReconcileError> {
     let provider = provider::resolve_for_cleanup(ctx, wh).await?;
     let scope = Target::of(wh)?.scope;
-    let id = match &status.webhook_id {
-        Some(id) => id.clone(),
-        None => {
-            let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
-            let remote_name = desired::remote_name(wh, &ns, &name);
-            let checkpoint = KubeCheckpoint { ctx, wh };
-            let unclaimed = |id: &str| checkpoint.claimed_by(id).is_none();
-            let fallback = (remote_name.as_str(), wh.spec.url.as_str());
-            match converge::find_pending_create(provider.api.as_ref(), &scope, status, fallback, unclaimed).await? {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
-    };
-    match provider.api.delete(&scope, &id).await {
-        Ok(()) | Err(ApiError::NotFound) => Ok(Some(id)),
-        Err(e) => Err(e.into()),
-    }
+    let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
+    let remote_name = desired::remote_name(wh, &ns, &name);
+    let fallback = (remote_name.as_str(), wh.spec.url.as_str());
+    converge::delete(provider.api.as_ref(), &KubeCheckpoint { ctx, wh }, &scope, status, fallback).await
 }
 
 /// Status and annotation writes of `converge`, against the apiserver.

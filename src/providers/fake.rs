@@ -89,7 +89,7 @@ impl WebhookApi for FakeApi {
             .collect())
     }
 
-    async fn get(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
+    async fn observe(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
         let s = self.enter("get")?;
         s.hooks.get(&(scope.to_string(), id.to_string())).cloned().ok_or(ApiError::NotFound)
     }
@@ -106,23 +106,24 @@ impl WebhookApi for FakeApi {
         Ok(hook)
     }
 
-    async fn update(&self, scope: &str, id: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError> {
+    async fn update(
+        &self,
+        scope: &str,
+        id: &str,
+        desired: &DesiredWebhook,
+        _observed: Option<&RemoteWebhook>,
+    ) -> Result<(), ApiError> {
         let mut s = self.enter("update")?;
         let key = (scope.to_string(), id.to_string());
         if !s.hooks.contains_key(&key) {
             return Err(ApiError::NotFound);
         }
-        let hook = to_remote(id.to_string(), desired);
-        s.hooks.insert(key, hook.clone());
-        Ok(hook)
+        s.hooks.insert(key, to_remote(id.to_string(), desired));
+        Ok(())
     }
 
     async fn delete(&self, scope: &str, id: &str) -> Result<(), ApiError> {
         let mut s = self.enter("delete")?;
         s.hooks.remove(&(scope.to_string(), id.to_string())).map(|_| ()).ok_or(ApiError::NotFound)
-    }
-
-    fn remaining_budget(&self) -> Option<u64> {
-        None
     }
 }

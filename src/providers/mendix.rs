@@ -388,7 +388,7 @@ impl WebhookApi for MendixClient {
         Ok(out)
     }
 
-    async fn get(&self, app: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
+    async fn observe(&self, app: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
         let (_, body) = self.call::<()>(Method::GET, ROUTE_ONE, &path, &[], None, true).await?;
         Ok(decode::<Detailed>(&body)?.into())
@@ -400,19 +400,21 @@ impl WebhookApi for MendixClient {
         Ok(decode::<Detailed>(&body)?.into())
     }
 
-    async fn update(&self, app: &str, id: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError> {
+    /// Mendix replaces the whole webhook with one PUT; what was observed does not matter.
+    async fn update(
+        &self,
+        app: &str,
+        id: &str,
+        desired: &DesiredWebhook,
+        _observed: Option<&RemoteWebhook>,
+    ) -> Result<(), ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
-        let (_, body) = self.call(Method::PUT, ROUTE_ONE, &path, &[], Some(&upsert(desired)), true).await?;
-        Ok(decode::<Detailed>(&body)?.into())
+        self.call(Method::PUT, ROUTE_ONE, &path, &[], Some(&upsert(desired)), true).await.map(|_| ())
     }
 
     async fn delete(&self, app: &str, id: &str) -> Result<(), ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
         self.call::<()>(Method::DELETE, ROUTE_ONE, &path, &[], None, true).await.map(|_| ())
-    }
-
-    fn remaining_budget(&self) -> Option<u64> {
-        self.budget.remaining()
     }
 }
 

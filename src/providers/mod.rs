@@ -19,19 +19,28 @@ pub use mendix::{CallObserver, Timeouts};
 pub use model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook, header_value_problem};
 pub use target::{NoTarget, Target};
 
-/// Create, read, update, delete and list webhooks in one provider account.
-/// `scope` selects where the webhook lives (the Mendix app id).
+/// One provider account's webhooks, in the shape of Crossplane's external client: observe,
+/// create, update (given what was observed), delete, plus the list that recovery needs.
+/// `scope` selects where the webhook lives ([`Target::scope`]).
 #[async_trait::async_trait]
 pub trait WebhookApi: Send + Sync {
     /// Every webhook of `scope`, following pagination to the end.
     async fn list(&self, scope: &str) -> Result<Vec<RemoteSummary>, ApiError>;
-    async fn get(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError>;
+    /// The remote webhook as it is now (404 → [`ApiError::NotFound`]).
+    async fn observe(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError>;
     /// Creates a webhook and returns it with its new id. Never retried by the client: a lost
     /// response is recovered by the caller (list and match), never by sending twice.
     async fn create(&self, scope: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError>;
-    /// Replaces the webhook with `desired` (one call).
-    async fn update(&self, scope: &str, id: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError>;
+    /// Makes the webhook equal to `desired`. `observed` is what [`observe`](Self::observe) just
+    /// returned, when the caller read it: a provider that replaces the whole webhook ignores
+    /// it, one that patches a difference computes it from there (and reads first without it).
+    async fn update(
+        &self,
+        scope: &str,
+        id: &str,
+        desired: &DesiredWebhook,
+        observed: Option<&RemoteWebhook>,
+    ) -> Result<(), ApiError>;
+    /// Deletes the webhook (404 → [`ApiError::NotFound`], which callers count as done).
     async fn delete(&self, scope: &str, id: &str) -> Result<(), ApiError>;
-    /// Requests left in the current server window, when known.
-    fn remaining_budget(&self) -> Option<u64>;
 }

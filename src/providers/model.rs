@@ -11,7 +11,8 @@ pub struct Header {
     pub value: SecretString,
 }
 
-/// The full desired state of a remote webhook (the Mendix "upsert" body).
+/// The full desired state of a remote webhook, in the `Webhook`'s terms; each provider's client
+/// turns it into its own wire form.
 #[derive(Clone, Debug)]
 pub struct DesiredWebhook {
     pub name: String,
@@ -56,26 +57,28 @@ impl DesiredWebhook {
             && header_map(&self.headers) == header_map(&remote.headers)
     }
 
-    /// Names of the fields that differ from `remote` (never values), for Events and logs.
+    /// The fields that differ from `remote`, named as the `Webhook` spec names them (never
+    /// values), for Events and logs: whatever the provider calls them, a user finds them in
+    /// the object.
     pub fn drifted_fields(&self, remote: &RemoteWebhook) -> Vec<&'static str> {
         let mut out = Vec::new();
         if self.name != remote.name {
-            out.push("name");
+            out.push("spec.displayName");
         }
         if self.url != remote.url {
-            out.push("url");
+            out.push("spec.url");
         }
         if self.active != remote.active {
-            out.push("isActive");
+            out.push("spec.active");
         }
         if sorted(&self.event_types) != sorted(&remote.event_types) {
-            out.push("eventTypes");
+            out.push("spec.eventTypes");
         }
         if self.validation_secret.expose_secret() != remote.validation_secret.expose_secret() {
-            out.push("validationSecret");
+            out.push("spec.validationSecretRef");
         }
         if header_map(&self.headers) != header_map(&remote.headers) {
-            out.push("headers");
+            out.push("spec.headers");
         }
         out
     }
@@ -155,7 +158,7 @@ mod tests {
         r.validation_secret = SecretString::from("t".repeat(40));
         r.headers[0].value = SecretString::from("b");
         assert!(!d.matches(&r));
-        assert_eq!(d.drifted_fields(&r), vec!["url", "validationSecret", "headers"]);
+        assert_eq!(d.drifted_fields(&r), vec!["spec.url", "spec.validationSecretRef", "spec.headers"]);
     }
 
     #[test]

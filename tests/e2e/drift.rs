@@ -21,7 +21,7 @@ async fn portal_edit_is_repaired_by_the_drift_check() {
     assert_eq!(env.count("PUT").await, 1);
     assert_eq!(condition(&wh, "Ready").unwrap().status, "True");
     let note = env.wait_event("hook", "DriftRepaired").await;
-    assert!(note.contains("url") && note.contains("isActive"), "{note}");
+    assert!(note.contains("spec.url") && note.contains("spec.active"), "names the fields as the spec does: {note}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
