@@ -97,11 +97,7 @@ async fn operate(args: RunArgs) -> anyhow::Result<()> {
         hookwright::server::serve(args.metrics_addr, hookwright::server::router(ready.clone(), metrics.clone()))
             .await?;
     let http = http_client(Timeouts { connect: args.api_connect_timeout, request: args.api_timeout })?;
-    let settings = Settings {
-        drift_interval: args.drift_interval,
-        api_timeouts: Timeouts { connect: args.api_connect_timeout, request: args.api_timeout },
-        test_delivery: args.enable_test_delivery,
-    };
+    let settings = Settings { drift_interval: args.drift_interval, test_delivery: args.enable_test_delivery };
     let leadership = if args.leader_election {
         let lease = LeaseSettings {
             namespace: args

@@ -2,9 +2,7 @@
 //! time changes only when the status flips. Pure functions.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-pub const READY: &str = "Ready";
-pub const SYNCED: &str = "Synced";
-pub const DELIVERED: &str = "Delivered";
+pub use crate::crd::{CONDITION_DELIVERED as DELIVERED, CONDITION_READY as READY, CONDITION_SYNCED as SYNCED};
 
 /// Sets condition `type_` in `conds`, keeping `lastTransitionTime` when the status is unchanged.
 pub fn set(conds: &mut Vec<Condition>, type_: &str, ok: bool, reason: &str, message: &str, generation: Option<i64>) {

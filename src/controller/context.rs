@@ -14,7 +14,6 @@ use super::remembered::Remembered;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
 use crate::metrics::Metrics;
-use crate::providers::Timeouts;
 use crate::providers::budget::Budgets;
 
 /// Operator settings (from `hookwright run` flags).
@@ -22,7 +21,6 @@ use crate::providers::budget::Budgets;
 pub struct Settings {
     /// How often a remote webhook is read back to catch edits made in the portal.
     pub drift_interval: Duration,
-    pub api_timeouts: Timeouts,
     /// Send test deliveries when asked by annotation (makes the cluster call out).
     pub test_delivery: bool,
 }

@@ -1,5 +1,5 @@
-//! The Mendix Webhooks API client (`/apps/{app-id}/webhooks`), per the reference in
-//! `shared/reference/mendix-webhooks-api.md`: `Authorization: MxToken <pat>`, POST 200,
+//! The Mendix Webhooks API client (`/apps/{app-id}/webhooks`), per the API description in
+//! `openapi/mendix-webhooks.yaml` (and docs/fake-api.md): `Authorization: MxToken <pat>`, POST 200,
 //! GET 200, PUT 202 (full replace), DELETE 204, cursor pagination, documented error body.
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
