@@ -9,31 +9,24 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use serde::de::DeserializeOwned;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::auth::{Grant, token_well_formed};
 use super::delivery::{self, Job};
 use super::errors::{ApiError, InvalidParam};
-use super::faults::Faults;
 use super::lock;
 use super::model::{AppWebhook, Header, Webhook, generate_secret, new_message_id};
-use super::ratelimit::RateLimitSettings;
 use super::state::AppState;
+use crate::common;
+use crate::common::admin::{bad_request, parse_json, parse_object, path};
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/requests", get(requests).delete(clear_requests))
+    common::admin::router::<AppState>()
         .route("/webhooks", get(all_webhooks))
         .route("/apps/{app}/webhooks", post(insert_webhook))
         .route("/apps/{app}/webhooks/{id}", get(get_webhook).patch(patch_webhook).delete(delete_webhook))
-        .route("/faults", get(get_faults).put(put_faults))
-        .route("/rate-limit", get(get_rate_limit).put(put_rate_limit))
-        .route("/rate-limit/reset", post(reset_rate_limit))
-        .route("/tokens/{token}", put(put_token).delete(delete_token))
         .route("/events", post(emit_event))
         .route("/deliveries", get(deliveries).delete(clear_deliveries))
         .route("/reset", post(reset))
@@ -41,29 +34,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-fn bad_request(name: &str, reason: impl Into<String>) -> ApiError {
-    ApiError::validation(vec![InvalidParam::new(name, reason)])
-}
-
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| bad_request("body", e.to_string()))
-}
-
 fn parse_app(raw: &str) -> Result<Uuid, ApiError> {
-    super::uuid_serde::parse(raw).ok_or_else(|| bad_request("app-id", "must be a UUID"))
-}
-
-fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    p.map(|Path(t)| t).map_err(|_| bad_request("path", "is not valid UTF-8 after percent-decoding"))
-}
-
-async fn requests(State(st): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({ "requests": lock(&st.counters).list() }))
-}
-
-async fn clear_requests(State(st): State<Arc<AppState>>) -> StatusCode {
-    lock(&st.counters).clear();
-    StatusCode::NO_CONTENT
+    super::uuid_serde::parse(raw).ok_or_else(|| bad_request("app-id", "must be a UUID").into())
 }
 
 async fn all_webhooks(State(st): State<Arc<AppState>>) -> Json<Value> {
@@ -134,13 +106,6 @@ fn apply_fields(w: &mut Webhook, map: &Map<String, Value>) -> Result<(), ApiErro
     if errs.is_empty() { Ok(()) } else { Err(ApiError::validation(errs)) }
 }
 
-fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match parse_json::<Value>(body)? {
-        Value::Object(m) => Ok(m),
-        _ => Err(bad_request("body", "must be a JSON object")),
-    }
-}
-
 async fn patch_webhook(
     State(st): State<Arc<AppState>>,
     p: Result<Path<(String, String)>, PathRejection>,
@@ -148,7 +113,7 @@ async fn patch_webhook(
 ) -> Result<Json<AppWebhook>, ApiError> {
     let (app, id) = path(p)?;
     let app = parse_app(&app)?;
-    let map = object(&body)?;
+    let map = parse_object(&body)?;
     let updated = {
         let mut store = lock(&st.store);
         let w = store.get_mut(&app, &id).ok_or_else(|| ApiError::webhook_not_found(&id))?;
@@ -180,7 +145,7 @@ async fn insert_webhook(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let app = parse_app(&path(p)?)?;
-    let mut map = object(&body)?;
+    let mut map = parse_object(&body)?;
     let wanted_id = match map.remove("id") {
         None => None,
         Some(Value::String(s))
@@ -188,7 +153,7 @@ async fn insert_webhook(
         {
             Some(s)
         }
-        Some(_) => return Err(bad_request("id", "must be 1 to 64 letters, digits or underscores")),
+        Some(_) => return Err(bad_request("id", "must be 1 to 64 letters, digits or underscores").into()),
     };
     let mut w = Webhook {
         id: String::new(),
@@ -213,72 +178,6 @@ async fn insert_webhook(
     }
     st.persist().await;
     Ok((StatusCode::CREATED, Json(AppWebhook { app_id: app, webhook: w })).into_response())
-}
-
-async fn get_faults(State(st): State<Arc<AppState>>) -> Json<Faults> {
-    Json(st.faults())
-}
-
-async fn put_faults(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Json<Faults>, ApiError> {
-    let faults: Faults = parse_json(&body)?;
-    faults.check().map_err(|e| ApiError::validation(e.into_iter().map(|(n, r)| InvalidParam::new(n, r)).collect()))?;
-    *lock(&st.faults) = faults;
-    Ok(Json(faults))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RateLimitPatch {
-    limit_per_hour: Option<u64>,
-    window_secs: Option<u64>,
-}
-
-async fn get_rate_limit(State(st): State<Arc<AppState>>) -> Json<RateLimitSettings> {
-    Json(lock(&st.limiter).settings())
-}
-
-async fn put_rate_limit(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Json<RateLimitSettings>, ApiError> {
-    let patch: RateLimitPatch = parse_json(&body)?;
-    let mut limiter = lock(&st.limiter);
-    let current = limiter.settings();
-    let next = RateLimitSettings {
-        limit_per_hour: patch.limit_per_hour.unwrap_or(current.limit_per_hour),
-        window_secs: patch.window_secs.unwrap_or(current.window_secs),
-    };
-    next.check().map_err(|r| bad_request("body", r))?;
-    limiter.set_settings(next);
-    Ok(Json(next))
-}
-
-async fn reset_rate_limit(State(st): State<Arc<AppState>>) -> StatusCode {
-    lock(&st.limiter).reset();
-    StatusCode::NO_CONTENT
-}
-
-async fn put_token(
-    State(st): State<Arc<AppState>>,
-    p: Result<Path<String>, PathRejection>,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
-    let token = path(p)?;
-    if !token_well_formed(&token) {
-        return Err(bad_request("token", "must be non-empty printable ASCII without spaces"));
-    }
-    let grant: Grant = parse_json(&body)?;
-    lock(&st.tokens).set(token, grant);
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn delete_token(
-    State(st): State<Arc<AppState>>,
-    p: Result<Path<String>, PathRejection>,
-) -> Result<StatusCode, ApiError> {
-    let token = path(p)?;
-    if lock(&st.tokens).remove(&token) {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::new(StatusCode::NOT_FOUND, "Token not found"))
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,7 +205,10 @@ async fn emit_event(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Resp
     let payload = match ev.payload {
         Some(p) => p,
         None => delivery::sample_payload(&ev.event_type, &ev.app_id).ok_or_else(|| {
-            bad_request("eventType", "must be package.uploaded or teamserver.push unless a payload is given")
+            ApiError::from(bad_request(
+                "eventType",
+                "must be package.uploaded or teamserver.push unless a payload is given",
+            ))
         })?,
     };
     let body = serde_json::to_vec(&payload).map_err(|_| ApiError::internal())?;
@@ -334,7 +236,7 @@ async fn emit_event(State(st): State<Arc<AppState>>, body: Bytes) -> Result<Resp
             st.delivery,
             st.key_format,
             st.deliveries.clone(),
-            st.shutdown.clone(),
+            st.runtime.shutdown.clone(),
         ));
     }
     let accepted = EventAccepted {
@@ -359,14 +261,8 @@ async fn clear_deliveries(State(st): State<Arc<AppState>>) -> StatusCode {
 /// rate-limit settings the server started with. Tokens stay.
 async fn reset(State(st): State<Arc<AppState>>) -> StatusCode {
     lock(&st.store).clear();
-    lock(&st.counters).clear();
     lock(&st.deliveries).clear();
-    *lock(&st.faults) = st.initial_faults;
-    {
-        let mut limiter = lock(&st.limiter);
-        limiter.set_settings(st.initial_rate_limit);
-        limiter.reset();
-    }
+    st.runtime.reset();
     st.persist().await;
     StatusCode::NO_CONTENT
 }

@@ -5,40 +5,30 @@
 //! lacks the scope for the method; 400 for a malformed app id, query or body; 404 for an unknown
 //! app; 403 when the token has no access to the app; 404 for an unknown webhook.
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Extension, Path, RawQuery, Request, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use uuid::Uuid;
 
-use super::auth::{Grant, SCOPE_READ, SCOPE_WRITE, presented_token};
-use super::conn::ConnHandle;
-use super::counters::route_template;
+use super::auth::{Grant, SCOPE_READ, SCOPE_WRITE};
 use super::errors::{ApiError, InvalidParam};
-use super::faults::roll;
 use super::lock;
 use super::model::{Cursors, Webhook, WebhookList, WebhookSummary};
 use super::pagination::{Cursor, DEFAULT_LIMIT, paginate};
 use super::state::AppState;
 use super::validate;
+use crate::common::faults::roll;
+use crate::common::gate::{self, DropConnection};
 
 /// The authenticated caller, put into request extensions by the gate.
-#[derive(Clone, Debug)]
-struct Caller {
-    grant: Grant,
-}
-
-/// Response marker: cut the connection instead of sending this response.
-#[derive(Clone, Copy, Debug)]
-struct DropConnection;
+type Caller = gate::Caller<Grant>;
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -46,7 +36,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/apps/{app}/webhooks/{id}", get(get_one).put(update).delete(remove))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .layer(middleware::from_fn_with_state(state.clone(), gate::gate::<AppState>))
         .with_state(state)
 }
 
@@ -56,79 +46,6 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
-}
-
-/// Records one request in the counters when dropped; status 0 if no response was sent.
-struct CountGuard {
-    state: Arc<AppState>,
-    method: String,
-    route: &'static str,
-    status: Option<u16>,
-}
-
-impl CountGuard {
-    fn finish(&mut self, resp: Response) -> Response {
-        self.status.get_or_insert(resp.status().as_u16());
-        resp
-    }
-}
-
-impl Drop for CountGuard {
-    fn drop(&mut self) {
-        let status = self.status.unwrap_or(0);
-        tracing::debug!(method = %self.method, route = self.route, status, "api request");
-        lock(&self.state.counters).record(&self.method, self.route, status);
-    }
-}
-
-/// Counting, latency, rate limit, hang and error faults, authentication; then the handler.
-async fn gate(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0.clone());
-    let mut guard = CountGuard {
-        state: st.clone(),
-        method: req.method().to_string(),
-        route: route_template(req.uri().path()),
-        status: None,
-    };
-    let faults = st.faults();
-    let delay = faults.delay();
-    if !delay.is_zero() {
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = st.shutting_down() => {}
-        }
-    }
-    let token = presented_token(req.headers()).map(str::to_owned);
-    let grant = token.as_deref().and_then(|t| lock(&st.tokens).lookup(t).cloned());
-    let bucket = if grant.is_some() { token.unwrap_or_default() } else { String::new() };
-    let decision = lock(&st.limiter).hit(&bucket, SystemTime::now());
-    let mut resp = if !decision.allowed {
-        ApiError::too_many_requests().into_response()
-    } else if roll(faults.hang_rate) {
-        tokio::select! {
-            _ = tokio::time::sleep(faults.hang()) => {}
-            _ = st.shutting_down() => {}
-        }
-        ApiError::gateway_timeout().into_response()
-    } else if roll(faults.error_rate) {
-        ApiError::internal().into_response()
-    } else if matches!(*req.method(), Method::POST | Method::PUT) && roll(faults.invalid_rate) {
-        let reason = "rejected by fault injection (invalidRate)";
-        ApiError::validation(vec![InvalidParam::new("url", reason)]).into_response()
-    } else if let Some(grant) = grant {
-        req.extensions_mut().insert(Caller { grant });
-        next.run(req).await
-    } else {
-        ApiError::unauthorized().into_response()
-    };
-    decision.apply(resp.headers_mut());
-    if resp.extensions().get::<DropConnection>().is_some()
-        && let Some(conn) = conn
-    {
-        conn.cut();
-        guard.status = Some(0);
-    }
-    guard.finish(resp)
 }
 
 fn require_scope(caller: &Caller, method: &Method) -> Result<(), ApiError> {
@@ -255,7 +172,7 @@ async fn create(
     };
     st.persist().await;
     let mut resp = (StatusCode::OK, Json(webhook)).into_response();
-    if roll(st.faults().commit_then_drop_rate) {
+    if roll(st.runtime.faults().commit_then_drop_rate) {
         resp.extensions_mut().insert(DropConnection);
     }
     Ok(resp)

@@ -1,11 +1,14 @@
 //! Personal access tokens: the tokens file, scopes, and which apps a token may touch.
 //! An app exists for the fake when at least one token lists it.
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use crate::common::tokens::token_well_formed;
+use crate::common::tokens::{self, Registry};
 
 use super::errors::FakeError;
 
@@ -18,7 +21,7 @@ pub struct TokenEntry {
     pub token: String,
     #[serde(default)]
     pub scopes: Vec<String>,
-    #[serde(default, with = "super::uuid_serde::seq")]
+    #[serde(default, with = "crate::common::uuid_serde::seq")]
     pub apps: Vec<Uuid>,
 }
 
@@ -33,7 +36,7 @@ impl TokenEntry {
 pub struct Grant {
     #[serde(default)]
     pub scopes: Vec<String>,
-    #[serde(default, with = "super::uuid_serde::seq")]
+    #[serde(default, with = "crate::common::uuid_serde::seq")]
     pub apps: BTreeSet<Uuid>,
 }
 
@@ -50,84 +53,38 @@ impl Grant {
 }
 
 /// The token registry. Tokens are never logged or echoed.
-#[derive(Clone, Debug, Default)]
-pub struct Tokens {
-    grants: HashMap<String, Grant>,
-}
+pub type Tokens = Registry<Grant>;
 
-impl Tokens {
+impl Registry<Grant> {
     pub fn from_entries(entries: Vec<TokenEntry>) -> Result<Self, FakeError> {
-        let mut grants = HashMap::new();
-        for (index, e) in entries.into_iter().enumerate() {
-            if !token_well_formed(&e.token) {
-                return Err(FakeError::TokenEntry {
-                    index,
-                    reason: "token must be non-empty printable ASCII without spaces".into(),
-                });
-            }
-            if grants.insert(e.token, Grant { scopes: e.scopes, apps: e.apps.into_iter().collect() }).is_some() {
-                return Err(FakeError::TokenEntry { index, reason: "token listed twice".into() });
-            }
-        }
-        Ok(Self { grants })
-    }
-
-    pub fn lookup(&self, token: &str) -> Option<&Grant> {
-        self.grants.get(token)
+        Self::from_pairs(
+            entries.into_iter().map(|e| (e.token, Grant { scopes: e.scopes, apps: e.apps.into_iter().collect() })),
+        )
     }
 
     pub fn app_exists(&self, app: &Uuid) -> bool {
-        self.grants.values().any(|g| g.has_app(app))
+        self.grants().any(|g| g.has_app(app))
     }
-
-    pub fn set(&mut self, token: String, grant: Grant) {
-        self.grants.insert(token, grant);
-    }
-
-    pub fn remove(&mut self, token: &str) -> bool {
-        self.grants.remove(token).is_some()
-    }
-
-    pub fn len(&self) -> usize {
-        self.grants.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.grants.is_empty()
-    }
-}
-
-/// Tokens end up in an HTTP header, so they must be visible ASCII.
-pub fn token_well_formed(token: &str) -> bool {
-    !token.is_empty() && token.len() <= 4096 && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Parses a tokens file: a JSON or YAML list of [`TokenEntry`].
 pub fn parse_tokens(text: &str) -> Result<Vec<TokenEntry>, FakeError> {
-    match serde_json::from_str::<Vec<TokenEntry>>(text) {
-        Ok(v) => Ok(v),
-        Err(json_err) => serde_yaml_ng::from_str::<Vec<TokenEntry>>(text)
-            .map_err(|yaml_err| FakeError::TokensFormat(format!("as JSON: {json_err}; as YAML: {yaml_err}"))),
-    }
+    tokens::parse_list(text)
 }
 
 pub fn load_tokens(path: &Path) -> Result<Vec<TokenEntry>, FakeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| FakeError::Read { path: path.to_path_buf(), source })?;
-    parse_tokens(&text)
+    tokens::load_list(path)
 }
 
 /// The token of `Authorization: MxToken <pat>`; the scheme is compared case-insensitively.
 pub fn presented_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.trim().split_once(' ')?;
-    let token = rest.trim();
-    (scheme.eq_ignore_ascii_case("MxToken") && !token.is_empty()).then_some(token)
+    tokens::presented_token(headers, "MxToken")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, header};
 
     #[test]
     fn parses_json_and_yaml() {

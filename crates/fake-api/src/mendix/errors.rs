@@ -4,18 +4,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-/// One entry of `invalid-params`: which field is wrong and why. Never carries the submitted value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvalidParam {
-    pub name: String,
-    pub reason: String,
-}
-
-impl InvalidParam {
-    pub fn new(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { name: name.into(), reason: reason.into() }
-    }
-}
+pub use crate::common::errors::{FakeError, InvalidParam};
+use crate::common::gate::Failure;
 
 /// The documented error body: `{"error":{"code":..,"message":..,"invalid-params":[..]}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,27 +98,25 @@ impl ApiError {
     }
 }
 
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unauthorized => Self::unauthorized(),
+            Failure::TooManyRequests => Self::too_many_requests(),
+            Failure::GatewayTimeout => Self::gateway_timeout(),
+            Failure::Internal => Self::internal(),
+            Failure::InvalidFault => {
+                Self::validation(vec![InvalidParam::new("url", "rejected by fault injection (invalidRate)")])
+            }
+            Failure::PayloadTooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload too large"),
+            Failure::Validation(params) => Self::validation(params),
+            Failure::NotFound(message) => Self::new(StatusCode::NOT_FOUND, message),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body())).into_response()
     }
-}
-
-/// Why the fake could not start or load its inputs.
-#[derive(Debug, thiserror::Error)]
-pub enum FakeError {
-    #[error("cannot bind {what} address {addr}: {source}")]
-    Bind { what: &'static str, addr: std::net::SocketAddr, source: std::io::Error },
-    #[error("cannot read {path}: {source}")]
-    Read { path: std::path::PathBuf, source: std::io::Error },
-    #[error("tokens file is neither a JSON nor a YAML list of tokens: {0}")]
-    TokensFormat(String),
-    #[error("tokens file entry {index}: {reason}")]
-    TokenEntry { index: usize, reason: String },
-    #[error("state file {path} is not valid: {reason}")]
-    StateFile { path: std::path::PathBuf, reason: String },
-    #[error("invalid settings: {0}")]
-    Settings(String),
-    #[error("cannot build the delivery HTTP client: {0}")]
-    HttpClient(String),
 }

@@ -18,28 +18,24 @@
 //! ```
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 mod admin;
 mod api;
 pub mod auth;
-mod conn;
 pub mod counters;
 pub mod delivery;
 pub mod errors;
-pub mod faults;
 pub mod model;
 pub mod pagination;
-pub mod ratelimit;
 mod state;
 pub mod store;
-mod uuid_serde;
 pub mod validate;
+
+pub use crate::common::{faults, ratelimit};
 
 pub use auth::{TokenEntry, load_tokens, parse_tokens};
 pub use delivery::{DeliverySettings, SigningKeyFormat};
@@ -47,12 +43,11 @@ pub use errors::{ApiError, ErrorBody, FakeError, InvalidParam};
 pub use faults::Faults;
 pub use ratelimit::RateLimitSettings;
 
+use crate::common::runtime::Runtime;
+use crate::common::server::Running;
+use crate::common::statefile::StateFile;
+pub(crate) use crate::common::{lock, uuid_serde};
 use state::AppState;
-
-/// Locks a mutex, recovering the data if a panicking thread poisoned it.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Everything the fake needs to start.
 #[derive(Clone, Debug)]
@@ -87,10 +82,7 @@ impl Default for FakeConfig {
 
 /// A running fake. Dropping it (or [`FakeServer::shutdown`]) stops it.
 pub struct FakeServer {
-    addr: SocketAddr,
-    admin_addr: Option<SocketAddr>,
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    running: Running,
 }
 
 impl FakeServer {
@@ -115,108 +107,45 @@ impl FakeServer {
         let state = Arc::new(AppState {
             store: Mutex::new(store),
             tokens: Mutex::new(tokens),
-            limiter: Mutex::new(ratelimit::RateLimiter::new(config.rate_limit)),
-            faults: Mutex::new(config.faults),
-            counters: Mutex::new(counters::Counters::default()),
+            runtime: Runtime::new(config.faults, config.rate_limit, rx),
             deliveries: Arc::default(),
-            initial_faults: config.faults,
-            initial_rate_limit: config.rate_limit,
             delivery: config.delivery,
             key_format: config.signing_key_format,
             client,
-            state_file: config.state_file,
-            persist_lock: tokio::sync::Mutex::new(()),
-            shutdown: rx.clone(),
+            state_file: StateFile::new(config.state_file),
         });
-
-        let listener = TcpListener::bind(config.addr).await.map_err(|source| FakeError::Bind {
-            what: "API",
-            addr: config.addr,
-            source,
-        })?;
-        let addr =
-            listener.local_addr().map_err(|source| FakeError::Bind { what: "API", addr: config.addr, source })?;
-        let admin_listener = match config.admin_addr {
-            Some(a) => {
-                Some(TcpListener::bind(a).await.map_err(|source| FakeError::Bind { what: "admin", addr: a, source })?)
-            }
-            None => None,
-        };
-        let admin_addr = match &admin_listener {
-            Some(l) => Some(l.local_addr().map_err(|source| FakeError::Bind {
-                what: "admin",
-                addr: config.admin_addr.unwrap_or(addr),
-                source,
-            })?),
-            None => None,
-        };
-
-        let main_router = Router::new()
+        let api = Router::new()
             .nest("/api/v1", api::router(state.clone()))
             .nest("/_admin", admin::router(state.clone()))
             .fallback(|| async { ApiError::not_found() });
-        let mut tasks = Vec::new();
-        let signal = shutdown_signal(rx.clone());
-        tasks.push(tokio::spawn(async move {
-            let service = main_router.into_make_service_with_connect_info::<conn::ConnHandle>();
-            if let Err(e) =
-                axum::serve(conn::CuttableListener::new(listener), service).with_graceful_shutdown(signal).await
-            {
-                tracing::error!(error = %e, "API server stopped");
-            }
-        }));
-        if let Some(listener) = admin_listener {
-            let admin_router =
-                Router::new().nest("/_admin", admin::router(state)).fallback(|| async { ApiError::not_found() });
-            let signal = shutdown_signal(rx);
-            tasks.push(tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, admin_router).with_graceful_shutdown(signal).await {
-                    tracing::error!(error = %e, "admin server stopped");
-                }
-            }));
-        }
-        Ok(Self { addr, admin_addr, shutdown: tx, tasks })
+        let admin = Router::new().nest("/_admin", admin::router(state)).fallback(|| async { ApiError::not_found() });
+        let running = Running::start(config.addr, config.admin_addr, api, admin, tx).await?;
+        Ok(Self { running })
     }
 
     /// Address of the public API (which also serves `/_admin`).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.running.addr()
     }
 
     /// Address serving `/_admin`: the separate admin address if configured, else [`Self::addr`].
     pub fn admin_addr(&self) -> SocketAddr {
-        self.admin_addr.unwrap_or(self.addr)
+        self.running.admin_addr()
     }
 
     /// `http://<addr>/api/v1`, the base URL a client configures (like the real one's `/api/v1`).
     pub fn base_url(&self) -> String {
-        format!("http://{}/api/v1", self.addr)
+        format!("http://{}/api/v1", self.addr())
     }
 
     /// `http://<admin addr>/_admin`.
     pub fn admin_url(&self) -> String {
-        format!("http://{}/_admin", self.admin_addr())
+        self.running.admin_url()
     }
 
     /// Stops accepting, ends held (hanging) requests and pending deliveries, and waits for the
     /// servers to finish.
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown.send(true);
-        for mut t in self.tasks.drain(..) {
-            // Connections still mid-request get a few seconds, then they are cut.
-            if tokio::time::timeout(std::time::Duration::from_secs(5), &mut t).await.is_err() {
-                t.abort();
-            }
-        }
+    pub async fn shutdown(self) {
+        self.running.shutdown().await;
     }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-    }
-}
-
-async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
 }

@@ -1,4 +1,4 @@
-//! Fault injection settings for the public API.
+//! Fault injection settings for the public API (the same modes in every fake).
 //!
 //! - `latencyMs` + uniform random `0..=jitterMs`: added before every API request is handled;
 //! - `errorRate`: fraction of requests answered 500 without doing anything;
@@ -6,8 +6,9 @@
 //!   answered 504 without doing anything;
 //! - `commitThenDropRate`: fraction of successful creates (POST) that are stored and whose
 //!   connection is then closed without any response (a lost response, as a client sees it);
-//! - `invalidRate`: fraction of writes (POST, PUT) answered 400 with one `invalid-params` entry
-//!   (`url`), without doing anything: a rejection the client cannot foresee.
+//! - `invalidRate`: fraction of writes with a body (Mendix: POST, PUT; Socotra: create and
+//!   update) answered 400 naming the URL field, without doing anything: a rejection the client
+//!   cannot foresee.
 use std::time::Duration;
 
 use rand::RngExt;

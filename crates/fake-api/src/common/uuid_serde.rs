@@ -1,10 +1,11 @@
-//! Serde for app ids (the `uuid` dependency is built without its `serde` feature). App ids are
-//! accepted only in the canonical hyphenated 8-4-4-4-12 form, in either case.
+//! Serde for UUIDs such as Mendix app ids and Socotra tenant locators (the `uuid` dependency is
+//! built without its `serde` feature). They are accepted only in the canonical hyphenated
+//! 8-4-4-4-12 form, in either case.
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serializer};
 use uuid::Uuid;
 
-/// Parses an app id in the canonical hyphenated form.
+/// Parses a UUID in the canonical hyphenated form.
 pub fn parse(raw: &str) -> Option<Uuid> {
     if raw.len() != 36 {
         return None;
