@@ -139,6 +139,30 @@ async fn valid_objects_are_accepted_with_defaults_applied() {
     assert_eq!(full.spec.deletion_policy, DeletionPolicy::Orphan);
     assert_eq!(full.spec.display_name.as_deref(), Some("Team A build notifier_2"));
 
+    // A Socotra Webhook: multi-valued headers, any display name, failure handling; Mendix's
+    // header denylist does not apply.
+    let socotra = socotra_with(|s| {
+        s.insert("displayName".into(), json!("policy-events (team-a)"));
+        s.insert(
+            "headers".into(),
+            json!([{"name": "X-Tags", "values": [{"value": "a"}, {"valueFrom": {"secretKeyRef": {"name": "t", "key": "k"}}}]},
+                   {"name": "User-Agent", "value": "team-a"}]),
+        );
+        s.insert(
+            "socotra".into(),
+            json!({"failureHandling": {"alertEndpoint": "https://alerts.example.com/socotra", "triggers": ["5xx", "timeout"],
+                   "retry": {"strategy": "exponential", "intervalSeconds": 30, "attempts": 5}, "onFailure": "suspend"}}),
+        );
+    });
+    dynamic_api::<Webhook>(&client, Some(&ns))
+        .create(&PostParams::default(), &object("Webhook", "socotra", socotra))
+        .await
+        .expect("a Socotra Webhook is accepted");
+    let created = webhooks.get("socotra").await.unwrap();
+    let fh = created.spec.socotra.and_then(|s| s.failure_handling).expect("failureHandling kept");
+    assert_eq!((fh.retry.unwrap().attempts, fh.on_failure.as_deref()), (5, Some("suspend")));
+    assert_eq!(created.spec.headers[0].values.as_ref().map(Vec::len), Some(2));
+
     // Providers: the Mendix base URL defaults; Socotra blocks are accepted on providers.
     dynamic_api::<WebhookProvider>(&client, Some(&ns))
         .create(&PostParams::default(), &object("WebhookProvider", "mendix", valid_provider_spec()))
@@ -187,12 +211,21 @@ fn headers(list: Value) -> Value {
     })
 }
 
+/// A valid Socotra Webhook (no mendix block), changed by `f`.
+fn socotra_with(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+    webhook_with(|s| {
+        s.remove("mendix");
+        s.insert("socotra".into(), json!({}));
+        f(s);
+    })
+}
+
 fn invalid_cases() -> Vec<Case> {
     let url_msg = "must be an absolute http:// or https:// URL with a host";
     let one_block = "exactly one provider block must be set: spec.mendix or spec.socotra";
-    let one_value = "set exactly one of value or valueFrom";
-    let reserved = "this header name is reserved and rejected by Mendix";
-    let reserved_prefix = "this header name starts with a prefix reserved and rejected by Mendix";
+    let one_value = "set exactly one of value, valueFrom or values";
+    let reserved = "spec.headers: a header name is reserved and rejected by Mendix";
+    let reserved_prefix = "spec.headers: a header name starts with a prefix reserved and rejected by Mendix";
     let set = |k: &'static str, v: Value| move |s: &mut serde_json::Map<String, Value>| drop(s.insert(k.into(), v));
     let wh = "Webhook";
     let whp = "WebhookProvider";
@@ -281,16 +314,49 @@ fn invalid_cases() -> Vec<Case> {
             headers(json!([{"name": "Authorization", "valueFrom": {"secretKeyRef": {"name": "ci-token"}}}])),
             "spec.headers[0].valueFrom.secretKeyRef.key: Required value",
         ),
-        case("both provider blocks", wh, webhook_with(set("socotra", json!({"name": "x"}))), one_block),
+        case("both provider blocks", wh, webhook_with(set("socotra", json!({}))), one_block),
         case("neither provider block", wh, webhook_with(|s| drop(s.remove("mendix"))), one_block),
         case(
-            "Socotra block",
+            "several header values for Mendix",
             wh,
-            webhook_with(|s| {
-                s.remove("mendix");
-                s.insert("socotra".into(), json!({"name": "x"}));
-            }),
-            "Socotra webhooks are not yet supported",
+            headers(json!([{"name": "X-Team", "values": [{"value": "a"}, {"value": "b"}]}])),
+            "Mendix headers carry one value each",
+        ),
+        case(
+            "Socotra with a validation secret",
+            wh,
+            socotra_with(set("validationSecretRef", json!({"name": "signing", "key": "k"}))),
+            "Socotra does not sign deliveries with a validation secret",
+        ),
+        case(
+            "Socotra header value with both value and valueFrom",
+            wh,
+            socotra_with(set(
+                "headers",
+                json!([{"name": "X-Tags", "values": [{"value": "a", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}]),
+            )),
+            "set exactly one of value or valueFrom",
+        ),
+        case(
+            "Socotra retry with 11 attempts",
+            wh,
+            socotra_with(set(
+                "socotra",
+                json!({"failureHandling": {"retry": {"strategy": "linear", "intervalSeconds": 30, "attempts": 11}}}),
+            )),
+            "attempts",
+        ),
+        case(
+            "Socotra unknown failure trigger",
+            wh,
+            socotra_with(set("socotra", json!({"failureHandling": {"triggers": ["3xx"]}}))),
+            "each trigger is one of 4xx, 5xx, timeout",
+        ),
+        case(
+            "Socotra unknown onFailure",
+            wh,
+            socotra_with(set("socotra", json!({"failureHandling": {"onFailure": "drop"}}))),
+            "must be divert or suspend",
         ),
         case(
             "validationSecretRef without key",
@@ -470,6 +536,7 @@ async fn status_subresource_printer_columns_short_names_and_explain() {
         "status": {
             "observedGeneration": 1,
             "webhookId": "mxep_mfiHo9gZw6RcGisubUfhyfuCllim5q",
+            "location": APP_ID,
             "lastSyncedAt": "2026-11-26T12:00:00Z",
             "appliedHash": "0123456789abcdef",
             "conditions": [
@@ -491,7 +558,7 @@ async fn status_subresource_printer_columns_short_names_and_explain() {
     let table = run_kubectl(cp, &["get", "wh", "-n", &ns]).await;
     eprintln!("{table}");
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "APP", "URL", "EVENTS", "ACTIVE", "READY", "REASON", "ID", "AGE"], "{table}");
+    assert_eq!(header, ["NAME", "LOCATION", "URL", "EVENTS", "ACTIVE", "READY", "REASON", "ID", "AGE"], "{table}");
     let row = table.lines().nth(1).expect("one row");
     for want in ["build-notifier", APP_ID, "https://ci.example.com/hooks/mendix", "package.uploaded", "true", "True"] {
         assert!(row.contains(want), "row lacks {want:?}:\n{table}");

@@ -40,6 +40,8 @@ pub struct Inputs<'a> {
 /// What a successful sync did.
 pub struct Synced {
     pub id: String,
+    /// Where the webhook lives (the scope it was synced in), for `status.location`.
+    pub location: String,
     pub hash: String,
     /// Stable reason: Created, Updated, UpToDate, DriftRepaired, Recreated, Adopted, Recovered.
     pub reason: &'static str,
@@ -53,7 +55,15 @@ pub struct Synced {
 
 impl Synced {
     fn of(input: &Inputs<'_>, id: String, reason: &'static str, confirmed: bool, note: Option<String>) -> Self {
-        Synced { id, hash: input.hash.to_string(), reason, confirmed, note, desired: input.desired.clone() }
+        Synced {
+            id,
+            location: input.scope.to_string(),
+            hash: input.hash.to_string(),
+            reason,
+            confirmed,
+            note,
+            desired: input.desired.clone(),
+        }
     }
 }
 

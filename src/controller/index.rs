@@ -6,7 +6,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::identity::ProviderKey;
 use super::provider_status::ProviderObject;
-use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
+use crate::crd::{ClusterWebhookProvider, HeaderValueSource, ProviderKind, Webhook, WebhookProvider};
 use crate::providers::ProviderEndpoint as _;
 
 #[derive(Clone)]
@@ -77,13 +77,19 @@ pub fn uses_secret_directly(wh: &Webhook, secret: &str) -> bool {
         Some(r) => r.name == secret,
         None => crate::secrets::generated_secret_name(&wh.name_any()) == secret,
     };
-    validation || wh.spec.headers.iter().any(|h| h.value_from.as_ref().is_some_and(|f| f.secret_key_ref.name == secret))
+    let named = |from: &Option<HeaderValueSource>| from.as_ref().is_some_and(|f| f.secret_key_ref.name == secret);
+    validation
+        || wh
+            .spec
+            .headers
+            .iter()
+            .any(|h| named(&h.value_from) || h.values.iter().flatten().any(|v| named(&v.value_from)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::{HeaderSpec, HeaderValueSource, SecretKeyRef, WebhookSpec};
+    use crate::crd::{HeaderSpec, SecretKeyRef, WebhookSpec};
 
     #[test]
     fn direct_secret_references() {
@@ -98,6 +104,7 @@ mod tests {
             value_from: Some(HeaderValueSource {
                 secret_key_ref: SecretKeyRef { name: "auth".into(), key: "h".into() },
             }),
+            values: None,
         });
         assert!(uses_secret_directly(&wh, "auth"));
         assert!(!uses_secret_directly(&wh, "other"));

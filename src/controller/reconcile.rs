@@ -20,8 +20,8 @@ use super::identity::ProviderKey;
 use super::provider;
 use super::report;
 use crate::crd::{
-    DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION,
-    Webhook, WebhookStatus,
+    DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, HeaderValueSource, RECONCILE_REQUESTED_ANNOTATION,
+    TEST_DELIVERY_ANNOTATION, Webhook, WebhookStatus,
 };
 use crate::providers::{DesiredWebhook, Header, Target, desired, test_delivery};
 
@@ -73,6 +73,7 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             // Only a sync that succeeded answers a resync request; a failed one stays requested.
             status.reconcile_request_handled = wh.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
             status.webhook_id = Some(done.id.clone());
+            status.location = Some(done.location.clone());
             status.applied_hash = Some(done.hash);
             status.clear_pending_create();
             if done.confirmed {
@@ -276,24 +277,41 @@ fn rejected(ns: &str, name: &str, key: &str, purpose: &'static str, problem: &'s
     ReconcileError::SecretValueRejected { namespace: ns.into(), name: name.into(), key: key.into(), purpose, problem }
 }
 
+/// The headers with their values resolved, one entry per value (a name with several values,
+/// which Socotra allows, gives several entries in order).
 async fn headers(ctx: &Context, wh: &Webhook, ns: &str, target: &Target) -> Result<Vec<Header>, ReconcileError> {
     let mut out = Vec::with_capacity(wh.spec.headers.len());
     for h in &wh.spec.headers {
-        let value = match (&h.value, &h.value_from) {
-            (Some(v), _) => SecretString::from(v.clone()),
-            (None, Some(from)) => {
-                let r = &from.secret_key_ref;
-                let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "header value").await?;
-                if let Some(problem) = target.header_value_problem(value.expose_secret()) {
-                    return Err(rejected(ns, &r.name, &r.key, "header value", problem));
-                }
-                value
-            }
-            (None, None) => SecretString::from(String::new()),
+        let sources: Vec<(&Option<String>, &Option<HeaderValueSource>)> = match &h.values {
+            Some(values) => values.iter().map(|v| (&v.value, &v.value_from)).collect(),
+            None => vec![(&h.value, &h.value_from)],
         };
-        out.push(Header { name: h.name.clone(), value });
+        for source in sources {
+            let value = header_value(ctx, ns, target, source).await?;
+            out.push(Header { name: h.name.clone(), value });
+        }
     }
     Ok(out)
+}
+
+async fn header_value(
+    ctx: &Context,
+    ns: &str,
+    target: &Target,
+    source: (&Option<String>, &Option<HeaderValueSource>),
+) -> Result<SecretString, ReconcileError> {
+    match source {
+        (Some(v), _) => Ok(SecretString::from(v.clone())),
+        (None, Some(from)) => {
+            let r = &from.secret_key_ref;
+            let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, "header value").await?;
+            match target.header_value_problem(value.expose_secret()) {
+                Some(problem) => Err(rejected(ns, &r.name, &r.key, "header value", problem)),
+                None => Ok(value),
+            }
+        }
+        (None, None) => Ok(SecretString::from(String::new())),
+    }
 }
 
 /// A new value of the test-delivery annotation, not yet acted on.

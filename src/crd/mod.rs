@@ -16,8 +16,9 @@ pub use provider::{
 };
 pub use reference::api_reference_markdown;
 pub use webhook::{
-    HeaderSpec, HeaderValueSource, MENDIX_RESERVED_HEADER_NAMES, MENDIX_RESERVED_HEADER_PREFIXES, MendixTarget,
-    SocotraTarget, Webhook, WebhookSpec, WebhookStatus, is_reserved_header_name,
+    FailureHandling, HeaderSpec, HeaderValue, HeaderValueSource, MENDIX_RESERVED_HEADER_NAMES,
+    MENDIX_RESERVED_HEADER_PREFIXES, MendixTarget, RetryStrategy, SocotraTarget, Webhook, WebhookSpec, WebhookStatus,
+    is_reserved_header_name,
 };
 
 /// API group of all hookwright resources.

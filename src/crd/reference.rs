@@ -191,7 +191,11 @@ mod tests {
         assert!(name[4].contains("minLength: 1<br>maxLength: 253<br>CEL `self.matches("), "{}", name[4]);
         let headers = cells_of(row(&doc, "spec.headers"));
         assert_eq!(headers[1..4], ["array of object", "no", "`[]`"]);
-        assert!(headers[4].contains("each item: CEL `has(self.value) != has(self.valueFrom)`"), "{}", headers[4]);
+        assert!(
+            headers[4].contains("each item: CEL `[has(self.value), has(self.valueFrom), has(self.values)]"),
+            "{}",
+            headers[4]
+        );
         let app_id = cells_of(row(&doc, "spec.mendix.appId"));
         assert!(app_id[4].contains("CEL `self == oldSelf`: is immutable"), "{}", app_id[4]);
         let policy = cells_of(row(&doc, "spec.deletionPolicy"));

@@ -44,24 +44,49 @@ fn cel_string_list(items: &[&str]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
+// Mendix's own rules, checked only when spec.mendix is set (Socotra has other rules).
+
 fn reserved_header_name_rule() -> Rule {
-    Rule::new(format!("!(self.lowerAscii() in {})", cel_string_list(MENDIX_RESERVED_HEADER_NAMES))).message(
-        Message::Message(format!(
-            "this header name is reserved and rejected by Mendix (reserved names, case-insensitive: {})",
-            MENDIX_RESERVED_HEADER_NAMES.join(", ")
-        )),
-    )
+    Rule::new(format!(
+        "!has(self.mendix) || self.headers.all(h, !(h.name.lowerAscii() in {}))",
+        cel_string_list(MENDIX_RESERVED_HEADER_NAMES)
+    ))
+    .message(Message::Message(format!(
+        "spec.headers: a header name is reserved and rejected by Mendix (reserved names, case-insensitive: {})",
+        MENDIX_RESERVED_HEADER_NAMES.join(", ")
+    )))
 }
 
 fn reserved_header_prefix_rule() -> Rule {
     Rule::new(format!(
-        "!{}.exists(p, self.lowerAscii().startsWith(p))",
+        "!has(self.mendix) || self.headers.all(h, !{}.exists(p, h.name.lowerAscii().startsWith(p)))",
         cel_string_list(MENDIX_RESERVED_HEADER_PREFIXES)
     ))
     .message(Message::Message(format!(
-        "this header name starts with a prefix reserved and rejected by Mendix (reserved prefixes, case-insensitive: {})",
+        "spec.headers: a header name starts with a prefix reserved and rejected by Mendix (reserved prefixes, case-insensitive: {})",
         MENDIX_RESERVED_HEADER_PREFIXES.join(", ")
     )))
+}
+
+fn mendix_display_name_rule() -> Rule {
+    Rule::new("!has(self.mendix) || !has(self.displayName) || self.displayName.matches('^[a-zA-Z0-9_ ]+$')").message(
+        Message::Message(
+            "spec.displayName: must contain only letters, digits, underscores and spaces (Mendix's name pattern ^[a-zA-Z0-9_ ]+$)"
+                .into(),
+        ),
+    )
+}
+
+fn mendix_single_header_values_rule() -> Rule {
+    Rule::new("!has(self.mendix) || self.headers.all(h, !has(h.values))").message(Message::Message(
+        "spec.headers: Mendix headers carry one value each: use value or valueFrom, not values".into(),
+    ))
+}
+
+fn socotra_unsigned_rule() -> Rule {
+    Rule::new("!has(self.socotra) || !has(self.validationSecretRef)").message(Message::Message(
+        "spec.validationSecretRef: Socotra does not sign deliveries with a validation secret; remove it".into(),
+    ))
 }
 
 /// CEL rule: an absolute http(s) URL with a host.
@@ -86,8 +111,13 @@ fn default_true() -> bool {
     status = "WebhookStatus",
     derive = "PartialEq",
     derive = "Default",
-    doc = "A webhook subscription at a SaaS provider (Mendix), managed by hookwright: the operator creates the remote webhook, pushes every change of this spec or of the referenced Secrets, repairs edits made in the provider's portal, and deletes the remote webhook when this object is deleted (unless deletionPolicy is Orphan).",
-    printcolumn(name = "App", type_ = "string", json_path = ".spec.mendix.appId", description = "Mendix app id"),
+    doc = "A webhook subscription at a SaaS provider (Mendix or Socotra), managed by hookwright: the operator creates the remote webhook, pushes every change of this spec or of the referenced Secrets, repairs edits made in the provider's portal, and deletes the remote webhook when this object is deleted (unless deletionPolicy is Orphan).",
+    printcolumn(
+        name = "Location",
+        type_ = "string",
+        json_path = ".status.location",
+        description = "Where the webhook lives: the Mendix app id or the Socotra tenant"
+    ),
     printcolumn(name = "URL", type_ = "string", json_path = ".spec.url", description = "Delivery URL"),
     printcolumn(
         name = "Events",
@@ -118,8 +148,11 @@ fn default_true() -> bool {
 )]
 #[x_kube(validation = Rule::new("has(self.mendix) != has(self.socotra)")
     .message("exactly one provider block must be set: spec.mendix or spec.socotra"))]
-#[x_kube(validation = Rule::new("!has(self.socotra)")
-    .message("spec.socotra: Socotra webhooks are not yet supported by this version of hookwright; use spec.mendix"))]
+#[x_kube(validation = reserved_header_name_rule())]
+#[x_kube(validation = reserved_header_prefix_rule())]
+#[x_kube(validation = mendix_display_name_rule())]
+#[x_kube(validation = mendix_single_header_values_rule())]
+#[x_kube(validation = socotra_unsigned_rule())]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookSpec {
     /// The provider object (API endpoint and credentials) used to manage this webhook. A
@@ -134,18 +167,16 @@ pub struct WebhookSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mendix: Option<MendixTarget>,
 
-    /// Where the webhook lives in Socotra. Not yet supported: objects that set it are rejected.
-    /// Exactly one of mendix or socotra must be set.
+    /// A webhook in Socotra: the tenant is the provider's (spec.socotra.tenantLocator of the
+    /// WebhookProvider or ClusterWebhookProvider). Exactly one of mendix or socotra must be set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub socotra: Option<SocotraTarget>,
 
-    /// Name of the webhook at the provider (shown in the Mendix portal). Letters, digits,
-    /// underscores and spaces only. Default: derived from this object's namespace and name,
-    /// and stable for the object's life.
+    /// Name of the webhook at the provider (shown in its portal). For Mendix: letters, digits,
+    /// underscores and spaces only. Default: derived from this object's namespace, name and
+    /// UID, and stable for the object's life.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
-    #[x_kube(validation = Rule::new("self.matches('^[a-zA-Z0-9_ ]+$')")
-        .message("must contain only letters, digits, underscores and spaces (Mendix's name pattern ^[a-zA-Z0-9_ ]+$)"))]
     pub display_name: Option<String>,
 
     /// Absolute http:// or https:// URL the provider delivers events to, e.g.
@@ -165,16 +196,18 @@ pub struct WebhookSpec {
     #[serde(default = "default_true")]
     pub active: bool,
 
-    /// Secret key holding the validation (signing) secret the provider signs deliveries with.
-    /// For Mendix it must match ^(whsec_)?[a-zA-Z0-9+/=]{32,100}$. When not set, hookwright
-    /// generates a secret once and stores it in the Secret "<webhook name>-validation-secret"
-    /// (key "secret"), owned by this Webhook, so receivers can mount it.
+    /// Secret key holding the validation (signing) secret the provider signs deliveries with
+    /// (Mendix only: Socotra does not sign deliveries this way). For Mendix it must match
+    /// ^(whsec_)?[a-zA-Z0-9+/=]{32,100}$. When not set, hookwright generates a secret once and
+    /// stores it in the Secret "<webhook name>-validation-secret" (key "secret"), owned by this
+    /// Webhook, so receivers can mount it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_secret_ref: Option<SecretKeyRef>,
 
     /// Extra HTTP headers the provider sends with every delivery, each with a literal value or a
-    /// value from a Secret. Names are unique (case-insensitive); names Mendix reserves (such as
-    /// User-Agent, Content-Type, or X-Amz-* and Svix-* prefixes) are rejected.
+    /// value from a Secret (Socotra: or several values, with values). Names are unique
+    /// (case-insensitive); for Mendix, names it reserves (such as User-Agent, Content-Type, or
+    /// X-Amz-* and Svix-* prefixes) are rejected.
     #[serde(default)]
     #[schemars(length(max = 32))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
@@ -208,25 +241,69 @@ pub struct MendixTarget {
     pub app_id: String,
 }
 
-/// Location of a webhook in Socotra. Placeholder: Socotra webhooks are not yet supported and
-/// objects that set this block are rejected.
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+/// A webhook in Socotra: what is Socotra's alone (the tenant comes from the provider).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SocotraTarget {
-    /// Name of the webhook in Socotra (not yet supported).
+    /// What Socotra does when deliveries fail (alerting, retries, diverting or suspending).
+    /// Passed to Socotra as given; when removed from the spec it is removed remotely too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 253))]
-    pub name: Option<String>,
+    pub failure_handling: Option<FailureHandling>,
 }
 
-/// One extra HTTP header sent with every delivery. Set exactly one of value or valueFrom.
+/// Socotra's failure handling of a webhook, as its feature guide describes it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureHandling {
+    /// Where Socotra sends an alert when deliveries fail (absolute http(s) URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = Rule::new(HTTP_URL_RULE).message("must be an absolute http:// or https:// URL with a host"))]
+    pub alert_endpoint: Option<String>,
+
+    /// Which failures count: any of 4xx, 5xx and timeout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 3))]
+    #[x_kube(validation = Rule::new("self.all(t, t in ['4xx', '5xx', 'timeout'])")
+        .message("each trigger is one of 4xx, 5xx, timeout"))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub triggers: Vec<String>,
+
+    /// How failed deliveries are retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryStrategy>,
+
+    /// What happens after the retries fail: divert (keep the events as diverted events) or
+    /// suspend (the webhook is suspended until unsuspended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self in ['divert', 'suspend']").message("must be divert or suspend"))]
+    pub on_failure: Option<String>,
+}
+
+/// Retry strategy of Socotra's failure handling.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryStrategy {
+    /// linear or exponential.
+    #[x_kube(validation = Rule::new("self in ['linear', 'exponential']").message("must be linear or exponential"))]
+    pub strategy: String,
+    /// Seconds between attempts (the first interval for exponential).
+    #[schemars(range(min = 1, max = 86400))]
+    pub interval_seconds: u32,
+    /// Attempts, 1 to 10.
+    #[schemars(range(min = 1, max = 10))]
+    pub attempts: u32,
+}
+
+/// One extra HTTP header sent with every delivery. Set exactly one of value, valueFrom or
+/// (Socotra only) values.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("has(self.value) != has(self.valueFrom)")
-    .message("set exactly one of value or valueFrom"))]
+#[x_kube(validation = Rule::new("[has(self.value), has(self.valueFrom), has(self.values)].filter(x, x).size() == 1")
+    .message("set exactly one of value, valueFrom or values"))]
 pub struct HeaderSpec {
-    /// HTTP header name, e.g. Authorization or X-Team. Must be a valid HTTP token and not a name
-    /// Mendix reserves (compared case-insensitively): user-agent, keep-alive,
+    /// HTTP header name, e.g. Authorization or X-Team. Must be a valid HTTP token; for Mendix
+    /// not a name it reserves (compared case-insensitively): user-agent, keep-alive,
     /// proxy-authenticate, proxy-authorization, te, trailers, transfer-encoding, upgrade, age,
     /// cache-control, clear-site-data, expires, pragma, warning, content-length, content-type,
     /// content-encoding, content-language, content-location, or names starting with x-amz-,
@@ -234,8 +311,6 @@ pub struct HeaderSpec {
     #[schemars(length(min = 1, max = 256))]
     #[x_kube(validation = Rule::new(r#"self.matches("^[-!#$%&'*+.^_`|~0-9A-Za-z]+$")"#)
         .message("must be a valid HTTP header name: letters, digits and !#$%&'*+-.^_`|~ only"))]
-    #[x_kube(validation = reserved_header_name_rule())]
-    #[x_kube(validation = reserved_header_prefix_rule())]
     pub name: String,
 
     /// Literal header value. Visible to everyone who can read this object: put credentials in a
@@ -245,6 +320,27 @@ pub struct HeaderSpec {
     pub value: Option<String>,
 
     /// Take the header value from a Secret in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<HeaderValueSource>,
+
+    /// Socotra only: several values for this header, in order, each a literal value or one from
+    /// a Secret (Socotra keeps a list of values per header name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 16))]
+    pub values: Option<Vec<HeaderValue>>,
+}
+
+/// One value of a header: a literal value or one from a Secret.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.value) != has(self.valueFrom)")
+    .message("set exactly one of value or valueFrom"))]
+pub struct HeaderValue {
+    /// Literal value (visible to everyone who can read this object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 4096))]
+    pub value: Option<String>,
+    /// Take the value from a Secret in this namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_from: Option<HeaderValueSource>,
 }
@@ -265,9 +361,20 @@ pub struct WebhookStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
-    /// Id of the remote webhook at the provider (for Mendix e.g. mxep_mfiHo9gZw6RcGisubUfhyfuCllim5q).
+    /// Id of the remote webhook at the provider (for Mendix e.g. mxep_mfiHo9gZw6RcGisubUfhyfuCllim5q,
+    /// for Socotra its locator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<String>,
+
+    /// Where the webhook lives at the provider: the Mendix app id or the Socotra tenant locator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+
+    /// Set (RFC 3339) while the provider reports the remote webhook suspended (Socotra suspends
+    /// a webhook after repeated delivery failures); hookwright unsuspends it when spec.active
+    /// is true, and leaves it alone when spec.active is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<String>,
 
     /// When the remote webhook was last confirmed equal to the spec (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
