@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookwright::providers::budget::RateBudget;
-use hookwright::providers::mendix::{MendixClient, Timeouts, http_client};
+use hookwright::providers::mendix::MendixClient;
 use hookwright::providers::retry::Backoff;
 use hookwright::providers::{ApiError, DesiredWebhook, Header, WebhookApi};
+use hookwright::providers::{Timeouts, http_client};
 use hookwright_fake_api::mendix::{FakeConfig, FakeServer, Faults, RateLimitSettings, TokenEntry};
 use secrecy::SecretString;
 use serde_json::{Value, json};

@@ -9,7 +9,7 @@ use hookwright::controller::context::{Context, Settings};
 use hookwright::controller::{self, RunOptions};
 use hookwright::leader::{self, LeaseSettings};
 use hookwright::metrics::Metrics;
-use hookwright::providers::mendix::{Timeouts, http_client};
+use hookwright::providers::{Timeouts, http_client};
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {

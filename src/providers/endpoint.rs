@@ -8,7 +8,8 @@ use secrecy::SecretString;
 
 use super::WebhookApi;
 use super::budget::RateBudget;
-use super::mendix::{CallObserver, MendixClient};
+use super::mendix::MendixClient;
+use super::transport::CallObserver;
 use crate::crd::{ClusterWebhookProvider, WebhookProvider};
 
 /// The provider APIs this operator speaks.

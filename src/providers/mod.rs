@@ -12,12 +12,13 @@ pub mod model;
 pub mod retry;
 pub mod target;
 pub mod test_delivery;
+pub mod transport;
 
 pub use endpoint::{Endpoint, Flavor, ProviderEndpoint, TokenRef, Unsupported, connect};
 pub use error::{ApiError, InvalidParam};
-pub use mendix::{CallObserver, Timeouts};
 pub use model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook, header_value_problem};
 pub use target::{NoTarget, Target};
+pub use transport::{CallObserver, MAX_BODY, Timeouts, http_client};
 
 /// One provider account's webhooks, in the shape of Crossplane's external client: observe,
 /// create, update (given what was observed), delete, plus the list that recovery needs.
