@@ -4,3 +4,4 @@
 //! fake code (`cargo tree -p hookwright -e normal` does not list it). See docs/fake-api.md.
 mod common;
 pub mod mendix;
+pub mod socotra;

@@ -88,6 +88,15 @@ pub(crate) struct Caller<G> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DropConnection;
 
+/// A create's answer, marked to be dropped after the commit with probability
+/// `commitThenDropRate`.
+pub(crate) fn commit_then_drop(rt: &Runtime, mut resp: Response) -> Response {
+    if roll(rt.faults().commit_then_drop_rate) {
+        resp.extensions_mut().insert(DropConnection);
+    }
+    resp
+}
+
 /// Records one request when dropped (status 0 if no response was sent): in the counters, and in
 /// the request log if the fake keeps one.
 struct Record<S: Flavor> {

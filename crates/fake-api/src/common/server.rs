@@ -10,6 +10,60 @@ use tokio::task::JoinHandle;
 
 use super::conn::{ConnHandle, CuttableListener};
 use super::errors::FakeError;
+use super::faults::Faults;
+use super::ratelimit::RateLimitSettings;
+use super::runtime::Runtime;
+
+/// What every fake's config has.
+pub(crate) struct Listen {
+    pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
+    pub rate_limit: RateLimitSettings,
+    pub faults: Faults,
+}
+
+/// Checks the settings, makes the runtime, lets `build` make the fake's state and its two
+/// routers (the API with `/_admin`, and `/_admin` alone), then serves them.
+pub(crate) async fn start(
+    listen: Listen,
+    build: impl FnOnce(Runtime) -> Result<(Router, Router), FakeError>,
+) -> Result<Running, FakeError> {
+    listen.rate_limit.check().map_err(FakeError::Settings)?;
+    listen.faults.check().map_err(|e| {
+        FakeError::Settings(e.into_iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join("; "))
+    })?;
+    let (tx, rx) = watch::channel(false);
+    let (api, admin) = build(Runtime::new(listen.faults, listen.rate_limit, rx))?;
+    Running::start(listen.addr, listen.admin_addr, api, admin, tx).await
+}
+
+/// The accessors of a fake's `FakeServer { running: Running }` besides `start` and `base_url`.
+macro_rules! server_accessors {
+    () => {
+        /// Address of the public API (which also serves `/_admin`).
+        pub fn addr(&self) -> std::net::SocketAddr {
+            self.running.addr()
+        }
+
+        /// Address serving `/_admin`: the separate admin address if configured, else
+        /// [`Self::addr`].
+        pub fn admin_addr(&self) -> std::net::SocketAddr {
+            self.running.admin_addr()
+        }
+
+        /// `http://<admin addr>/_admin`.
+        pub fn admin_url(&self) -> String {
+            self.running.admin_url()
+        }
+
+        /// Stops accepting, ends held (hanging) requests and pending work (such as
+        /// deliveries), and waits for the servers to finish.
+        pub async fn shutdown(self) {
+            self.running.shutdown().await;
+        }
+    };
+}
+pub(crate) use server_accessors;
 
 /// A running fake's servers. Dropping it (or [`Running::shutdown`]) stops them.
 pub(crate) struct Running {

@@ -43,14 +43,18 @@ impl StateFile {
     }
 }
 
-/// Reads a snapshot from `path`; `None` when there is no file yet.
-pub(crate) fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FakeError> {
+/// Reads a snapshot from `path` and rebuilds the state with `restore`; a missing file is the
+/// default state.
+pub(crate) fn load<T: DeserializeOwned, S: Default>(
+    path: &Path,
+    restore: impl FnOnce(T) -> Result<S, String>,
+) -> Result<S, FakeError> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(S::default()),
         Err(source) => return Err(FakeError::Read { path: path.to_path_buf(), source }),
     };
-    serde_json::from_slice(&text)
-        .map(Some)
-        .map_err(|e| FakeError::StateFile { path: path.to_path_buf(), reason: e.to_string() })
+    let invalid = |reason| FakeError::StateFile { path: path.to_path_buf(), reason };
+    let snapshot = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+    restore(snapshot).map_err(invalid)
 }

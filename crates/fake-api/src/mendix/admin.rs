@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::delivery::{self, Job};
 use super::errors::{ApiError, InvalidParam};
 use super::lock;
-use super::model::{AppWebhook, Header, Webhook, generate_secret, new_message_id};
+use super::model::{AppWebhook, Header, Webhook, generate_secret, new_message_id, new_webhook_id};
 use super::state::AppState;
 use crate::common;
 use crate::common::admin::{bad_request, parse_json, parse_object, path};
@@ -114,14 +114,8 @@ async fn patch_webhook(
     let (app, id) = path(p)?;
     let app = parse_app(&app)?;
     let map = parse_object(&body)?;
-    let updated = {
-        let mut store = lock(&st.store);
-        let w = store.get_mut(&app, &id).ok_or_else(|| ApiError::webhook_not_found(&id))?;
-        let mut edited = w.clone();
-        apply_fields(&mut edited, &map)?;
-        *w = edited.clone();
-        edited
-    };
+    let edited = lock(&st.store).edit(&app, &id, |w| apply_fields(w, &map));
+    let updated = edited.ok_or_else(|| ApiError::webhook_not_found(&id))??;
     st.persist().await;
     Ok(Json(AppWebhook { app_id: app, webhook: updated }))
 }
@@ -165,17 +159,9 @@ async fn insert_webhook(
         headers: Vec::new(),
     };
     apply_fields(&mut w, &map)?;
-    {
-        let mut store = lock(&st.store);
-        w.id = match wanted_id {
-            Some(id) if store.contains_id(&id) => {
-                return Err(ApiError::new(StatusCode::CONFLICT, "Conflict").with_param("id", "is already taken"));
-            }
-            Some(id) => id,
-            None => store.fresh_id(),
-        };
-        store.insert(app, w.clone()).ok_or_else(ApiError::internal)?;
-    }
+    let inserted = lock(&st.store).insert_as(app, w, wanted_id, new_webhook_id);
+    let w =
+        inserted.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Conflict").with_param("id", "is already taken"))?;
     st.persist().await;
     Ok((StatusCode::CREATED, Json(AppWebhook { app_id: app, webhook: w })).into_response())
 }

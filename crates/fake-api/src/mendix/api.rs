@@ -20,12 +20,11 @@ use uuid::Uuid;
 use super::auth::{Grant, SCOPE_READ, SCOPE_WRITE};
 use super::errors::{ApiError, InvalidParam};
 use super::lock;
-use super::model::{Cursors, Webhook, WebhookList, WebhookSummary};
+use super::model::{Cursors, Webhook, WebhookList, WebhookSummary, new_webhook_id};
 use super::pagination::{Cursor, DEFAULT_LIMIT, paginate};
 use super::state::AppState;
 use super::validate;
-use crate::common::faults::roll;
-use crate::common::gate::{self, DropConnection};
+use crate::common::gate;
 
 /// The authenticated caller, put into request extensions by the gate.
 type Caller = gate::Caller<Grant>;
@@ -164,18 +163,9 @@ async fn create(
     let app = parse_app(&app)?;
     let upsert = validate::upsert_from_bytes(&body.map_err(body_error)?).map_err(ApiError::validation)?;
     require_app(&st, &caller, &app)?;
-    let webhook = {
-        let mut store = lock(&st.store);
-        let webhook = upsert.into_webhook(store.fresh_id());
-        store.insert(app, webhook.clone()).ok_or_else(ApiError::internal)?;
-        webhook
-    };
+    let webhook = lock(&st.store).create(app, new_webhook_id, |id| upsert.into_webhook(id));
     st.persist().await;
-    let mut resp = (StatusCode::OK, Json(webhook)).into_response();
-    if roll(st.runtime.faults().commit_then_drop_rate) {
-        resp.extensions_mut().insert(DropConnection);
-    }
-    Ok(resp)
+    Ok(gate::commit_then_drop(&st.runtime, (StatusCode::OK, Json(webhook)).into_response()))
 }
 
 async fn get_one(

@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use tokio::sync::watch;
 
 mod admin;
 mod api;
@@ -43,8 +42,7 @@ pub use errors::{ApiError, ErrorBody, FakeError, InvalidParam};
 pub use faults::Faults;
 pub use ratelimit::RateLimitSettings;
 
-use crate::common::runtime::Runtime;
-use crate::common::server::Running;
+use crate::common::server::{self, Listen, Running};
 use crate::common::statefile::StateFile;
 pub(crate) use crate::common::{lock, uuid_serde};
 use state::AppState;
@@ -88,64 +86,50 @@ pub struct FakeServer {
 impl FakeServer {
     /// Binds the listeners and starts serving in background tasks of the current runtime.
     pub async fn start(config: FakeConfig) -> Result<Self, FakeError> {
-        config.rate_limit.check().map_err(FakeError::Settings)?;
-        config.faults.check().map_err(|e| {
-            FakeError::Settings(e.into_iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join("; "))
-        })?;
-        let tokens = auth::Tokens::from_entries(config.tokens)?;
-        let store = match &config.state_file {
-            Some(p) => state::load_state(p)?,
-            None => store::Store::default(),
+        let listen = Listen {
+            addr: config.addr,
+            admin_addr: config.admin_addr,
+            rate_limit: config.rate_limit,
+            faults: config.faults,
         };
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| FakeError::HttpClient(e.to_string()))?;
-        let (tx, rx) = watch::channel(false);
-        let state = Arc::new(AppState {
-            store: Mutex::new(store),
-            tokens: Mutex::new(tokens),
-            runtime: Runtime::new(config.faults, config.rate_limit, rx),
-            deliveries: Arc::default(),
-            delivery: config.delivery,
-            key_format: config.signing_key_format,
-            client,
-            state_file: StateFile::new(config.state_file),
-        });
-        let api = Router::new()
-            .nest("/api/v1", api::router(state.clone()))
-            .nest("/_admin", admin::router(state.clone()))
-            .fallback(|| async { ApiError::not_found() });
-        let admin = Router::new().nest("/_admin", admin::router(state)).fallback(|| async { ApiError::not_found() });
-        let running = Running::start(config.addr, config.admin_addr, api, admin, tx).await?;
+        let running = server::start(listen, |runtime| {
+            let tokens = auth::Tokens::from_entries(config.tokens)?;
+            let store = match &config.state_file {
+                Some(p) => state::load_state(p)?,
+                None => store::Store::default(),
+            };
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| FakeError::HttpClient(e.to_string()))?;
+            let state = Arc::new(AppState {
+                store: Mutex::new(store),
+                tokens: Mutex::new(tokens),
+                runtime,
+                deliveries: Arc::default(),
+                delivery: config.delivery,
+                key_format: config.signing_key_format,
+                client,
+                state_file: StateFile::new(config.state_file),
+            });
+            let api = Router::new()
+                .nest("/api/v1", api::router(state.clone()))
+                .nest("/_admin", admin::router(state.clone()))
+                .fallback(|| async { ApiError::not_found() });
+            let admin =
+                Router::new().nest("/_admin", admin::router(state)).fallback(|| async { ApiError::not_found() });
+            Ok((api, admin))
+        })
+        .await?;
         Ok(Self { running })
     }
 
-    /// Address of the public API (which also serves `/_admin`).
-    pub fn addr(&self) -> SocketAddr {
-        self.running.addr()
-    }
-
-    /// Address serving `/_admin`: the separate admin address if configured, else [`Self::addr`].
-    pub fn admin_addr(&self) -> SocketAddr {
-        self.running.admin_addr()
-    }
+    server::server_accessors!();
 
     /// `http://<addr>/api/v1`, the base URL a client configures (like the real one's `/api/v1`).
     pub fn base_url(&self) -> String {
         format!("http://{}/api/v1", self.addr())
-    }
-
-    /// `http://<admin addr>/_admin`.
-    pub fn admin_url(&self) -> String {
-        self.running.admin_url()
-    }
-
-    /// Stops accepting, ends held (hanging) requests and pending deliveries, and waits for the
-    /// servers to finish.
-    pub async fn shutdown(self) {
-        self.running.shutdown().await;
     }
 }

@@ -9,7 +9,8 @@ use super::counters;
 use super::delivery::{AttemptLog, DeliverySettings, SigningKeyFormat};
 use super::errors::{ApiError, FakeError};
 use super::lock;
-use super::store::{Snapshot, Store};
+use super::model::AppWebhook;
+use super::store::Store;
 use crate::common::gate::{Failure, Flavor};
 use crate::common::runtime::Runtime;
 use crate::common::statefile::{self, StateFile};
@@ -28,7 +29,7 @@ pub(crate) struct AppState {
 impl AppState {
     /// Writes the webhooks to the state file, if there is one.
     pub async fn persist(&self) {
-        self.state_file.save(|| lock(&self.store).snapshot()).await;
+        self.state_file.save(|| lock(&self.store).snapshot::<AppWebhook>()).await;
     }
 }
 
@@ -63,10 +64,5 @@ impl Flavor for AppState {
 
 /// Loads the store from `path`; a missing file is an empty store.
 pub(crate) fn load_state(path: &std::path::Path) -> Result<Store, FakeError> {
-    match statefile::load::<Snapshot>(path)? {
-        None => Ok(Store::default()),
-        Some(snapshot) => {
-            Store::from_snapshot(snapshot).map_err(|reason| FakeError::StateFile { path: path.to_path_buf(), reason })
-        }
-    }
+    statefile::load(path, Store::from_snapshot::<AppWebhook>)
 }

@@ -1,33 +1,34 @@
 //! The stored webhooks, per app, in creation order, plus their state-file form.
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::{AppWebhook, Webhook, new_webhook_id};
-use crate::common::store::Stored;
+use crate::common::store::{Stored, WithOwner};
 
 /// The Mendix webhooks, per app.
 pub type Store = crate::common::store::Store<Webhook>;
+
+/// What the state file holds: `{"nextSeq": N, "webhooks": [{"seq": N, "appId": ..., <webhook>}]}`.
+pub type Snapshot = crate::common::store::Snapshot<AppWebhook>;
+pub type SnapshotEntry = crate::common::store::SnapshotEntry<AppWebhook>;
 
 impl Stored for Webhook {
     fn id(&self) -> &str {
         &self.id
     }
+
+    fn set_id(&mut self, id: String) {
+        self.id = id;
+    }
 }
 
-/// What the state file holds.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Snapshot {
-    pub next_seq: u64,
-    pub webhooks: Vec<SnapshotEntry>,
-}
+impl WithOwner<Webhook> for AppWebhook {
+    fn join(app_id: Uuid, webhook: Webhook) -> Self {
+        Self { app_id, webhook }
+    }
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SnapshotEntry {
-    pub seq: u64,
-    #[serde(flatten)]
-    pub webhook: AppWebhook,
+    fn split(self) -> (Uuid, Webhook) {
+        (self.app_id, self.webhook)
+    }
 }
 
 impl Store {
@@ -43,17 +44,6 @@ impl Store {
 
     /// Every webhook of every app, oldest first.
     pub fn all(&self) -> Vec<(u64, AppWebhook)> {
-        self.entries().into_iter().map(|(seq, app_id, webhook)| (seq, AppWebhook { app_id, webhook })).collect()
-    }
-
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            next_seq: self.last_seq(),
-            webhooks: self.all().into_iter().map(|(seq, webhook)| SnapshotEntry { seq, webhook }).collect(),
-        }
-    }
-
-    pub fn from_snapshot(snap: Snapshot) -> Result<Self, String> {
-        Self::restore(snap.next_seq, snap.webhooks.into_iter().map(|e| (e.seq, e.webhook.app_id, e.webhook.webhook)))
+        self.entries().into_iter().map(|(seq, app, webhook)| (seq, AppWebhook::join(app, webhook))).collect()
     }
 }
