@@ -39,8 +39,9 @@ fn desired(name: &str) -> DesiredWebhook {
         url: format!("https://r.example.com/{}", name.replace(' ', "-")),
         event_types: vec!["package.uploaded".into()],
         active: true,
-        validation_secret: SecretString::from("s".repeat(40)),
+        validation_secret: Some(SecretString::from("s".repeat(40))),
         headers: vec![Header { name: "X-Team".into(), value: SecretString::from("a") }],
+        failure_handling: None,
     }
 }
 
@@ -108,7 +109,7 @@ async fn list_follows_every_page() {
 async fn errors_are_typed_and_never_echo_values() {
     let s = setup(FakeConfig::default(), Duration::from_secs(5)).await;
     let mut bad = desired("bad");
-    bad.validation_secret = SecretString::from("short-secret-value");
+    bad.validation_secret = Some(SecretString::from("short-secret-value"));
     let err = s.client.create(&s.app, &bad).await.unwrap_err();
     let ApiError::Invalid(params) = &err else { panic!("want Invalid, got {err:?}") };
     assert!(params.iter().any(|p| p.name.contains("validationSecret")), "{params:?}");

@@ -122,12 +122,22 @@ pub async fn converge(
     if adopting {
         status.webhook_id = Some(id.clone());
     }
+    // What the provider says about suspension (some suspend failing webhooks): shown in status; one that should
+    // deliver is unsuspended below, one that should not is left as it is.
+    status.suspended_at = remote.suspended.then(|| remote.suspended_at.clone().unwrap_or_default());
     if desired.matches(&remote) {
         let note = adopting.then(|| format!("adopted remote webhook {id}; it already equals the spec"));
         return Ok(synced(id, if adopting { "Adopted" } else { "UpToDate" }, true, note));
     }
     let fields = desired.drifted_fields(&remote).join(", ");
     api.update(scope, &id, desired, Some(&remote)).await?;
+    if desired.needs_unsuspend(&remote) {
+        status.suspended_at = None;
+        let since = remote.suspended_at.as_deref().unwrap_or("an unknown time");
+        let note =
+            format!("remote webhook {id} was suspended by the provider (since {since}); unsuspended it ({fields})");
+        return Ok(synced(id, "Unsuspended", true, Some(note)));
+    }
     let (reason, note) = match (adopting, changed) {
         (true, _) => ("Adopted", format!("adopted remote webhook {id} and updated {fields}")),
         (false, true) => ("Updated", format!("updated remote webhook {id}")),
@@ -367,8 +377,9 @@ mod tests {
             url: url.into(),
             event_types: vec!["package.uploaded".into()],
             active: true,
-            validation_secret: SecretString::from("s".repeat(40)),
+            validation_secret: Some(SecretString::from("s".repeat(40))),
             headers: vec![Header { name: "X-Team".into(), value: SecretString::from("a") }],
+            failure_handling: None,
         }
     }
 
@@ -647,5 +658,30 @@ mod tests {
         let saved = Saved { others: vec![other.id.clone()], ..Default::default() };
         let found = delete(&api, &saved, APP, &pending(&d), (&d.name, &d.url)).await.unwrap();
         assert_eq!((found, api.calls("list"), api.calls("delete"), api.count(APP)), (None, 1, 0, 1));
+    }
+
+    // --- suspension by the provider ---
+
+    #[tokio::test]
+    async fn a_suspended_webhook_is_unsuspended_when_it_should_deliver_and_left_alone_when_not() {
+        let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
+        let d = desired("https://a");
+        let s = run(&api, &saved, &d, &mut status, None, false).await.unwrap();
+        settle(&mut status, &s);
+        api.suspend(APP, &s.id, "2026-12-01T10:00:00Z");
+        let fixed = run(&api, &saved, &d, &mut status, Some(&s.id), true).await.unwrap();
+        assert_eq!((fixed.reason, api.calls("update")), ("Unsuspended", 1));
+        assert!(fixed.note.unwrap().contains("since 2026-12-01T10:00:00Z"));
+        assert_eq!(status.suspended_at, None);
+        assert!(!api.stored(APP, &s.id).unwrap().suspended);
+        // Spec says inactive: a suspension is shown, not undone.
+        let mut off = desired("https://a");
+        off.active = false;
+        api.update(APP, &s.id, &off, None).await.unwrap();
+        api.suspend(APP, &s.id, "2026-12-02T10:00:00Z");
+        let calls = api.calls("update");
+        let left = run(&api, &saved, &off, &mut status, Some(&s.id), true).await.unwrap();
+        assert_eq!((left.reason, api.calls("update") - calls), ("UpToDate", 0));
+        assert_eq!(status.suspended_at.as_deref(), Some("2026-12-02T10:00:00Z"));
     }
 }

@@ -16,6 +16,8 @@ use crate::providers::{CallObserver, Endpoint, ProviderEndpoint as _, WebhookApi
 /// The provider a reconcile talks to.
 pub struct Resolved {
     pub api: Arc<dyn WebhookApi>,
+    /// What the provider object said (flavor, tenant), live or remembered.
+    pub endpoint: Endpoint,
     pub key: ProviderKey,
     pub token_hash: [u8; 32],
 }
@@ -96,5 +98,5 @@ fn client(ctx: &Context, key: ProviderKey, endpoint: &Endpoint, token: SecretStr
         }
     });
     let api = crate::providers::connect(endpoint, ctx.http.clone(), token, budget, observer);
-    Resolved { api, key, token_hash }
+    Resolved { api, endpoint: endpoint.clone(), key, token_hash }
 }

@@ -23,7 +23,7 @@ use crate::crd::{
     DeletionPolicy, EXTERNAL_ID_ANNOTATION, FINALIZER, HeaderValueSource, RECONCILE_REQUESTED_ANNOTATION,
     TEST_DELIVERY_ANNOTATION, Webhook, WebhookStatus,
 };
-use crate::providers::{DesiredWebhook, Header, Target, desired, test_delivery};
+use crate::providers::{Header, Target, desired, test_delivery};
 
 /// The error the controller sees: only failures to talk to Kubernetes itself escape; provider
 /// and input problems are reported in status and requeued inside `apply`.
@@ -74,7 +74,7 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             status.reconcile_request_handled = wh.annotations().get(RECONCILE_REQUESTED_ANNOTATION).cloned();
             status.webhook_id = Some(done.id.clone());
             status.location = Some(done.location.clone());
-            status.applied_hash = Some(done.hash);
+            status.applied_hash = Some(done.hash.clone());
             status.clear_pending_create();
             if done.confirmed {
                 status.last_synced_at = Some(jiff::Timestamp::now().to_string());
@@ -83,12 +83,13 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             conditions::set(&mut status.conditions, READY, true, done.reason, &msg, generation);
             conditions::set(&mut status.conditions, SYNCED, true, done.reason, &msg, generation);
             if let Some(requested) = test_delivery_requested(wh, &status) {
-                deliver_test_event(ctx, wh, &done.desired, &mut status).await;
+                deliver_test_event(ctx, wh, &done, &mut status).await;
                 status.test_delivery_handled = Some(requested);
             }
             report::status(ctx, wh, &status).await?;
             if let Some(note) = done.note {
-                let warning = done.reason == "Recreated";
+                // Something outside hookwright removed or stopped the webhook: worth a Warning.
+                let warning = matches!(done.reason, "Recreated" | "Unsuspended");
                 report::event(ctx, wh, warning, done.reason, "Sync", note).await;
             }
             if let Some((key, token_hash)) = provider_key {
@@ -135,7 +136,7 @@ async fn sync(
     let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
     let provider = provider::resolve(ctx, wh).await?;
     let api = provider.api.as_ref();
-    let target = Target::of(wh)?;
+    let target = Target::of(wh, &provider.endpoint)?;
     let secret = validation_secret(ctx, wh, &ns, &target).await?;
     let headers = headers(ctx, wh, &ns, &target).await?;
     let desired = desired::build(wh, desired::remote_name(wh, &ns, &name), secret, headers);
@@ -202,7 +203,7 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
 /// Deletes the remote webhook with the provider's live or remembered credentials.
 async fn delete_remote(wh: &Webhook, ctx: &Context, status: &WebhookStatus) -> Result<Option<String>, ReconcileError> {
     let provider = provider::resolve_for_cleanup(ctx, wh).await?;
-    let scope = Target::of(wh)?.scope;
+    let scope = Target::of(wh, &provider.endpoint)?.scope;
     let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
     let remote_name = desired::remote_name(wh, &ns, &name);
     let fallback = (remote_name.as_str(), wh.spec.url.as_str());
@@ -259,17 +260,20 @@ async fn validation_secret(
     wh: &Webhook,
     ns: &str,
     target: &Target,
-) -> Result<SecretString, ReconcileError> {
+) -> Result<Option<SecretString>, ReconcileError> {
+    if !target.signs_deliveries() {
+        return Ok(None);
+    }
     match &wh.spec.validation_secret_ref {
         Some(r) => {
             let purpose = "validation secret";
             let value = crate::secrets::read_key(&ctx.client, ns, &r.name, &r.key, purpose).await?;
             match target.validation_secret_problem(value.expose_secret()) {
-                None => Ok(value),
+                None => Ok(Some(value)),
                 Some(problem) => Err(rejected(ns, &r.name, &r.key, purpose, problem)),
             }
         }
-        None => crate::secrets::generated_validation_secret(&ctx.client, wh).await,
+        None => crate::secrets::generated_validation_secret(&ctx.client, wh).await.map(Some),
     }
 }
 
@@ -278,7 +282,7 @@ fn rejected(ns: &str, name: &str, key: &str, purpose: &'static str, problem: &'s
 }
 
 /// The headers with their values resolved, one entry per value (a name with several values,
-/// which Socotra allows, gives several entries in order).
+/// which some providers allow, gives several entries in order).
 async fn headers(ctx: &Context, wh: &Webhook, ns: &str, target: &Target) -> Result<Vec<Header>, ReconcileError> {
     let mut out = Vec::with_capacity(wh.spec.headers.len());
     for h in &wh.spec.headers {
@@ -321,10 +325,9 @@ fn test_delivery_requested(wh: &Webhook, status: &WebhookStatus) -> Option<Strin
 }
 
 /// Sends the test event (when enabled) and records the `Delivered` condition and an Event.
-async fn deliver_test_event(ctx: &Context, wh: &Webhook, desired: &DesiredWebhook, status: &mut WebhookStatus) {
+async fn deliver_test_event(ctx: &Context, wh: &Webhook, done: &Synced, status: &mut WebhookStatus) {
     let result = if ctx.settings.test_delivery {
-        let scope = Target::of(wh).map(|t| t.scope).unwrap_or_default();
-        test_delivery::deliver(&ctx.http, desired, &scope).await
+        test_delivery::deliver(&ctx.http, &done.desired, &done.location).await
     } else {
         test_delivery::Delivery {
             ok: false,

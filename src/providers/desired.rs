@@ -38,7 +38,14 @@ pub fn remote_name(wh: &Webhook, namespace: &str, name: &str) -> String {
 }
 
 /// The full desired remote state.
-pub fn build(wh: &Webhook, name: String, validation_secret: SecretString, headers: Vec<Header>) -> DesiredWebhook {
+pub fn build(
+    wh: &Webhook,
+    name: String,
+    validation_secret: Option<SecretString>,
+    headers: Vec<Header>,
+) -> DesiredWebhook {
+    let failure_handling =
+        wh.spec.socotra.as_ref().and_then(|s| s.failure_handling.as_ref()).and_then(|f| serde_json::to_value(f).ok());
     DesiredWebhook {
         name,
         url: wh.spec.url.clone(),
@@ -46,6 +53,7 @@ pub fn build(wh: &Webhook, name: String, validation_secret: SecretString, header
         active: wh.spec.active,
         validation_secret,
         headers,
+        failure_handling,
     }
 }
 
@@ -69,15 +77,23 @@ pub fn applied_hash(d: &DesiredWebhook) -> String {
     for e in events {
         field(e.as_bytes());
     }
-    field(d.validation_secret.expose_secret().as_bytes());
+    if let Some(secret) = &d.validation_secret {
+        field(secret.expose_secret().as_bytes());
+    }
     let mut headers: Vec<(String, &str)> =
         d.headers.iter().map(|x| (x.name.to_ascii_lowercase(), x.value.expose_secret())).collect();
-    headers.sort();
+    // By name only, stably: the values of one name keep their order.
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
     for (k, v) in headers {
         field(k.as_bytes());
         field(v.as_bytes());
     }
-    hex::encode(h.finalize())[..16].to_string()
+    if let Some(fh) = &d.failure_handling {
+        field(b"failureHandling");
+        field(fh.to_string().as_bytes());
+    }
+    let hex = hex::encode(h.finalize());
+    hex.get(..16).unwrap_or(&hex).to_string()
 }
 
 #[cfg(test)]
@@ -98,7 +114,7 @@ mod tests {
         build(
             &webhook(None),
             "n".into(),
-            SecretString::from(secret.to_string()),
+            Some(SecretString::from(secret.to_string())),
             vec![Header { name: "X-Team".into(), value: SecretString::from(header.to_string()) }],
         )
     }

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use super::WebhookApi;
 use super::budget::RateBudget;
 use super::mendix::MendixClient;
+use super::socotra::SocotraClient;
 use super::transport::CallObserver;
 use crate::crd::{ClusterWebhookProvider, WebhookProvider};
 
@@ -16,13 +17,15 @@ use crate::crd::{ClusterWebhookProvider, WebhookProvider};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flavor {
     Mendix,
+    Socotra,
 }
 
 impl Flavor {
-    /// The lowercase name (metric label).
+    /// The lowercase name (metric label, and the Webhook's block for it).
     pub fn as_str(self) -> &'static str {
         match self {
             Flavor::Mendix => "mendix",
+            Flavor::Socotra => "socotra",
         }
     }
 }
@@ -42,11 +45,13 @@ pub struct Endpoint {
     pub base_url: String,
     pub token: TokenRef,
     pub requests_per_hour: Option<u32>,
+    /// The tenant whose webhooks this provider manages (Socotra; Mendix scopes by app instead).
+    pub tenant: Option<String>,
 }
 
 /// A provider object whose API this version cannot call.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("{kind} {name:?} has no mendix block; only Mendix is supported (Socotra is not yet)")]
+#[error("{kind} {name:?} has neither a mendix nor a socotra block")]
 pub struct Unsupported {
     pub kind: &'static str,
     pub name: String,
@@ -60,32 +65,45 @@ pub trait ProviderEndpoint {
 
 impl ProviderEndpoint for WebhookProvider {
     fn endpoint(&self) -> Result<Endpoint, Unsupported> {
-        let unsupported = || Unsupported { kind: "WebhookProvider", name: self.name_any() };
-        let m = self.spec.mendix.as_ref().ok_or_else(unsupported)?;
-        Ok(Endpoint {
-            flavor: Flavor::Mendix,
-            base_url: m.base_url.clone(),
-            token: TokenRef {
-                namespace: self.namespace().unwrap_or_default(),
-                name: m.token_secret_ref.name.clone(),
-                key: m.token_secret_ref.key.clone(),
-            },
-            requests_per_hour: self.spec.requests_per_hour,
-        })
+        let ns = self.namespace().unwrap_or_default();
+        let token =
+            |r: &crate::crd::SecretKeyRef| TokenRef { namespace: ns.clone(), name: r.name.clone(), key: r.key.clone() };
+        let rph = self.spec.requests_per_hour;
+        match (&self.spec.mendix, &self.spec.socotra) {
+            (Some(m), _) => Ok(endpoint(Flavor::Mendix, &m.base_url, token(&m.token_secret_ref), rph, None)),
+            (None, Some(s)) => {
+                Ok(endpoint(Flavor::Socotra, &s.base_url, token(&s.token_secret_ref), rph, Some(&s.tenant_locator)))
+            }
+            (None, None) => Err(Unsupported { kind: "WebhookProvider", name: self.name_any() }),
+        }
     }
 }
 
 impl ProviderEndpoint for ClusterWebhookProvider {
     fn endpoint(&self) -> Result<Endpoint, Unsupported> {
-        let unsupported = || Unsupported { kind: "ClusterWebhookProvider", name: self.name_any() };
-        let m = self.spec.mendix.as_ref().ok_or_else(unsupported)?;
-        let r = &m.token_secret_ref;
-        Ok(Endpoint {
-            flavor: Flavor::Mendix,
-            base_url: m.base_url.clone(),
-            token: TokenRef { namespace: r.namespace.clone(), name: r.name.clone(), key: r.key.clone() },
-            requests_per_hour: self.spec.requests_per_hour,
-        })
+        let token = |r: &crate::crd::ClusterSecretKeyRef| TokenRef {
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+            key: r.key.clone(),
+        };
+        let rph = self.spec.requests_per_hour;
+        match (&self.spec.mendix, &self.spec.socotra) {
+            (Some(m), _) => Ok(endpoint(Flavor::Mendix, &m.base_url, token(&m.token_secret_ref), rph, None)),
+            (None, Some(s)) => {
+                Ok(endpoint(Flavor::Socotra, &s.base_url, token(&s.token_secret_ref), rph, Some(&s.tenant_locator)))
+            }
+            (None, None) => Err(Unsupported { kind: "ClusterWebhookProvider", name: self.name_any() }),
+        }
+    }
+}
+
+fn endpoint(flavor: Flavor, base_url: &str, token: TokenRef, rph: Option<u32>, tenant: Option<&str>) -> Endpoint {
+    Endpoint {
+        flavor,
+        base_url: base_url.to_string(),
+        token,
+        requests_per_hour: rph,
+        tenant: tenant.map(str::to_string),
     }
 }
 
@@ -100,5 +118,8 @@ pub fn connect(
 ) -> Arc<dyn WebhookApi> {
     match endpoint.flavor {
         Flavor::Mendix => Arc::new(MendixClient::new(http, &endpoint.base_url, token, budget).with_observer(observer)),
+        Flavor::Socotra => {
+            Arc::new(SocotraClient::new(http, &endpoint.base_url, token, budget).with_observer(observer))
+        }
     }
 }

@@ -45,6 +45,14 @@ impl FakeApi {
             .cloned()
     }
 
+    /// Suspends a stored webhook, as a provider does after delivery failures.
+    pub fn suspend(&self, scope: &str, id: &str, at: &str) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(h) = s.hooks.get_mut(&(scope.to_string(), id.to_string())) {
+            (h.suspended, h.suspended_at) = (true, Some(at.to_string()));
+        }
+    }
+
     /// Number of stored webhooks in `scope`.
     pub fn count(&self, scope: &str) -> usize {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).hooks.keys().filter(|(s, _)| s == scope).count()
@@ -69,6 +77,8 @@ fn to_remote(id: String, d: &DesiredWebhook) -> RemoteWebhook {
         active: d.active,
         validation_secret: d.validation_secret.clone(),
         headers: d.headers.clone(),
+        failure_handling: d.failure_handling.clone(),
+        ..Default::default()
     }
 }
 
@@ -115,10 +125,15 @@ impl WebhookApi for FakeApi {
     ) -> Result<(), ApiError> {
         let mut s = self.enter("update")?;
         let key = (scope.to_string(), id.to_string());
-        if !s.hooks.contains_key(&key) {
+        let Some(old) = s.hooks.get(&key) else {
             return Err(ApiError::NotFound);
+        };
+        // As a real client does: an update unsuspends a webhook only when it should deliver.
+        let mut hook = to_remote(id.to_string(), desired);
+        if !desired.active {
+            (hook.suspended, hook.suspended_at) = (old.suspended, old.suspended_at.clone());
         }
-        s.hooks.insert(key, to_remote(id.to_string(), desired));
+        s.hooks.insert(key, hook);
         Ok(())
     }
 

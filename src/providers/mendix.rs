@@ -167,7 +167,7 @@ fn upsert(d: &DesiredWebhook) -> Upsert<'_> {
         url: &d.url,
         event_types: &d.event_types,
         is_active: d.active,
-        validation_secret: d.validation_secret.expose_secret(),
+        validation_secret: d.validation_secret.as_ref().map(|s| s.expose_secret()).unwrap_or_default(),
         headers: d
             .headers
             .iter()
@@ -184,13 +184,14 @@ impl From<Detailed> for RemoteWebhook {
             url: d.url,
             event_types: d.event_types,
             active: d.is_active,
-            validation_secret: SecretString::from(d.validation_secret),
+            validation_secret: Some(SecretString::from(d.validation_secret)),
             headers: d
                 .headers
                 .unwrap_or_default()
                 .into_iter()
                 .map(|h| Header { name: h.key, value: SecretString::from(h.value) })
                 .collect(),
+            ..Default::default()
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod fake;
 pub mod mendix;
 pub mod model;
 pub mod retry;
+pub mod socotra;
 pub mod target;
 pub mod test_delivery;
 pub mod transport;

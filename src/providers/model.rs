@@ -19,20 +19,29 @@ pub struct DesiredWebhook {
     pub url: String,
     pub event_types: Vec<String>,
     pub active: bool,
-    pub validation_secret: SecretString,
+    /// The signing secret, for providers that sign deliveries with one (Mendix; not Socotra).
+    pub validation_secret: Option<SecretString>,
+    /// Custom headers; a name may repeat for providers that keep several values per name.
     pub headers: Vec<Header>,
+    /// Socotra's failure handling, passed through as canonical JSON (None: none wanted).
+    pub failure_handling: Option<serde_json::Value>,
 }
 
 /// A webhook as the provider returns it from a GET (all fields).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RemoteWebhook {
     pub id: String,
     pub name: String,
     pub url: String,
     pub event_types: Vec<String>,
     pub active: bool,
-    pub validation_secret: SecretString,
+    pub validation_secret: Option<SecretString>,
     pub headers: Vec<Header>,
+    pub failure_handling: Option<serde_json::Value>,
+    /// The provider suspended the webhook (Socotra, after repeated delivery failures).
+    pub suspended: bool,
+    /// When it was suspended, as the provider reports it.
+    pub suspended_at: Option<String>,
 }
 
 /// A webhook as listed (no secret, no headers).
@@ -49,12 +58,12 @@ impl DesiredWebhook {
     /// True when `remote` already equals this desired state. Event types compare as sets and
     /// headers as name → value maps (header names case-insensitively), as the API treats them.
     pub fn matches(&self, remote: &RemoteWebhook) -> bool {
-        self.name == remote.name
-            && self.url == remote.url
-            && self.active == remote.active
-            && sorted(&self.event_types) == sorted(&remote.event_types)
-            && self.validation_secret.expose_secret() == remote.validation_secret.expose_secret()
-            && header_map(&self.headers) == header_map(&remote.headers)
+        self.drifted_fields(remote).is_empty()
+    }
+
+    /// The webhook should deliver but the provider suspended it.
+    pub fn needs_unsuspend(&self, remote: &RemoteWebhook) -> bool {
+        self.active && remote.suspended
     }
 
     /// The fields that differ from `remote`, named as the `Webhook` spec names them (never
@@ -74,11 +83,22 @@ impl DesiredWebhook {
         if sorted(&self.event_types) != sorted(&remote.event_types) {
             out.push("spec.eventTypes");
         }
-        if self.validation_secret.expose_secret() != remote.validation_secret.expose_secret() {
+        let secret_differs = match (&self.validation_secret, &remote.validation_secret) {
+            (Some(want), Some(have)) => want.expose_secret() != have.expose_secret(),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if secret_differs {
             out.push("spec.validationSecretRef");
         }
         if header_map(&self.headers) != header_map(&remote.headers) {
             out.push("spec.headers");
+        }
+        if self.failure_handling != remote.failure_handling {
+            out.push("spec.socotra.failureHandling");
+        }
+        if self.needs_unsuspend(remote) {
+            out.push("suspended at the provider");
         }
         out
     }
@@ -91,8 +111,13 @@ fn sorted(v: &[String]) -> Vec<&str> {
     s
 }
 
-fn header_map(h: &[Header]) -> std::collections::BTreeMap<String, &str> {
-    h.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.expose_secret())).collect()
+/// Header name (case-insensitive) → its values in order.
+pub fn header_map(h: &[Header]) -> std::collections::BTreeMap<String, Vec<&str>> {
+    let mut map: std::collections::BTreeMap<String, Vec<&str>> = std::collections::BTreeMap::new();
+    for h in h {
+        map.entry(h.name.to_ascii_lowercase()).or_default().push(h.value.expose_secret());
+    }
+    map
 }
 
 /// Why a header value cannot be sent in an HTTP header: control characters (a CR or LF would
@@ -126,8 +151,9 @@ mod tests {
             url: "https://ci.example.com/h".into(),
             event_types: vec!["teamserver.push".into(), "package.uploaded".into()],
             active: true,
-            validation_secret: SecretString::from("s".repeat(40)),
+            validation_secret: Some(SecretString::from("s".repeat(40))),
             headers: vec![Header { name: "X-Team".into(), value: SecretString::from("a") }],
+            failure_handling: None,
         }
     }
 
@@ -140,6 +166,7 @@ mod tests {
             active: d.active,
             validation_secret: d.validation_secret.clone(),
             headers: vec![Header { name: "x-team".into(), value: SecretString::from("a") }],
+            ..Default::default()
         }
     }
 
@@ -155,10 +182,36 @@ mod tests {
         let d = desired();
         let mut r = remote_of(&d);
         r.url = "https://other".into();
-        r.validation_secret = SecretString::from("t".repeat(40));
+        r.validation_secret = Some(SecretString::from("t".repeat(40)));
         r.headers[0].value = SecretString::from("b");
         assert!(!d.matches(&r));
         assert_eq!(d.drifted_fields(&r), vec!["spec.url", "spec.validationSecretRef", "spec.headers"]);
+    }
+
+    #[test]
+    fn suspension_is_drift_only_when_the_webhook_should_deliver() {
+        let mut d = desired();
+        let mut r = remote_of(&d);
+        (r.suspended, r.suspended_at) = (true, Some("2026-12-01T10:00:00Z".into()));
+        assert_eq!(d.drifted_fields(&r), vec!["suspended at the provider"]);
+        d.active = false;
+        r.active = false;
+        assert!(d.matches(&r), "a disabled webhook that is also suspended is left alone");
+    }
+
+    #[test]
+    fn several_values_per_header_compare_in_order() {
+        let mut d = desired();
+        d.validation_secret = None;
+        d.headers = vec![
+            Header { name: "X-Tags".into(), value: SecretString::from("a") },
+            Header { name: "X-Tags".into(), value: SecretString::from("b") },
+        ];
+        let mut r = remote_of(&d);
+        r.headers = d.headers.clone();
+        assert!(d.matches(&r), "no secret wanted: none compared");
+        r.headers.reverse();
+        assert_eq!(d.drifted_fields(&r), vec!["spec.headers"]);
     }
 
     #[test]

@@ -65,7 +65,14 @@ pub async fn deliver(http: &reqwest::Client, desired: &DesiredWebhook, app_id: &
     let event_type = desired.event_types.first().map(String::as_str).unwrap_or("package.uploaded");
     let body = sample_payload(event_type, app_id).to_string();
     let target = describe_target(&desired.url);
-    let key = match SigningKey::raw(desired.validation_secret.expose_secret()) {
+    let Some(secret) = &desired.validation_secret else {
+        return Delivery {
+            ok: false,
+            reason: "TestDeliveryUnsupported",
+            message: "test deliveries are signed with the validation secret; this provider has none".into(),
+        };
+    };
+    let key = match SigningKey::raw(secret.expose_secret()) {
         Ok(k) => k,
         Err(_) => {
             return Delivery {
