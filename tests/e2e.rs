@@ -13,4 +13,5 @@ mod e2e {
     mod ownership;
     mod providers;
     mod secrets;
+    mod socotra;
 }

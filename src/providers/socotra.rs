@@ -3,9 +3,14 @@
 //! page), POST, PATCH with add/remove lists (removals apply first), PATCH `…/unsuspend`, DELETE.
 //!
 //! Where the reference is silent, this client and the fake server follow one assumption each
-//! (README, "Socotra"): the token is sent as `Authorization: Bearer <token>`; rate limits, if
-//! any, are announced with `X-RateLimit-Limit/-Remaining/-Reset` (epoch seconds) as Mendix
-//! does, and a 429 without them waits a minute; a 400's body is not relied on for field names.
+//! (README, "Socotra", and docs/fake-api.md): the token is sent as `Authorization: Bearer
+//! <token>`; every field of a create or update request is sent (the reference marks them all
+//! required), so an update names `name`, `enabled`, the URL and `failureHandling` even when
+//! only a list changes, with empty add/remove lists where nothing changes; `failureHandling`
+//! merges its top-level fields, so replacing it removes it first (`removeFailureHandling`);
+//! rate limits, if any, are announced with `X-RateLimit-Limit/-Remaining/-Reset` (epoch
+//! seconds) as Mendix does, and a 429 without them waits a minute; a 400's body is not relied
+//! on for field names.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -104,7 +109,7 @@ impl WebhookApi for SocotraClient {
             name: &desired.name,
             enabled: desired.active,
             endpoint: CreateEndpoint { url: &desired.url, headers: wire_headers(&desired.headers) },
-            failure_handling: desired.failure_handling.as_ref(),
+            failure_handling: desired.failure_handling.clone().unwrap_or_else(empty_object),
             event_types: &desired.event_types,
         };
         let (_, body) = self.call(Method::POST, ROUTE_CREATE, &path, &[], Some(&request), false).await?;
@@ -131,7 +136,7 @@ impl WebhookApi for SocotraClient {
         };
         let path = format!("/event/{}/webhooks/{}", seg(tenant), seg(locator));
         let patch = update_request(desired, observed);
-        if !patch.is_empty() {
+        if patch.changes_anything(observed) {
             // Add/remove lists are idempotent: a retried PATCH ends in the same state.
             self.call(Method::PATCH, ROUTE_ONE, &path, &[], Some(&patch), true).await?;
         }
@@ -204,7 +209,8 @@ impl From<WebhookResponse> for RemoteWebhook {
                     values.into_iter().map(move |v| Header { name: name.clone(), value: SecretString::from(v) })
                 })
                 .collect(),
-            failure_handling: w.failure_handling.filter(|v| !v.is_null()),
+            // `{}` is "the platform's default": nothing set.
+            failure_handling: w.failure_handling.filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
             suspended: w.suspended,
             suspended_at: w.suspended_at,
         }
@@ -217,9 +223,12 @@ struct CreateWebhookRequest<'a> {
     name: &'a str,
     enabled: bool,
     endpoint: CreateEndpoint<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_handling: Option<&'a serde_json::Value>,
+    failure_handling: serde_json::Value,
     event_types: &'a [String],
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
 }
 
 #[derive(Serialize)]
@@ -228,40 +237,41 @@ struct CreateEndpoint<'a> {
     headers: BTreeMap<String, Vec<String>>,
 }
 
-/// The body of a PATCH: only what changes.
-#[derive(Serialize, Default, Debug, PartialEq)]
+/// The body of a PATCH. Every field is sent; the lists hold only the difference.
+#[derive(Serialize, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateWebhookRequest {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<UpdateEndpoint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_handling: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remove_failure_handling: Option<bool>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub name: String,
+    pub enabled: bool,
+    pub endpoint: UpdateEndpoint,
+    /// Top-level fields set (merged) after the removal below.
+    pub failure_handling: serde_json::Value,
+    pub remove_failure_handling: bool,
     pub add_event_types: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remove_event_types: Vec<String>,
 }
 
-/// The endpoint part of a PATCH (the URL is always sent with it).
+/// The endpoint part of a PATCH.
 #[derive(Serialize, Default, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateEndpoint {
     pub url: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub add_headers: BTreeMap<String, Vec<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remove_headers: Vec<String>,
 }
 
 impl UpdateWebhookRequest {
-    pub fn is_empty(&self) -> bool {
-        *self == UpdateWebhookRequest::default()
+    /// Whether sending it would change the webhook `observed`.
+    pub fn changes_anything(&self, observed: &RemoteWebhook) -> bool {
+        self.name != observed.name
+            || self.enabled != observed.active
+            || self.endpoint.url != observed.url
+            || !self.endpoint.add_headers.is_empty()
+            || !self.endpoint.remove_headers.is_empty()
+            || self.failure_handling.as_object().is_some_and(|o| !o.is_empty())
+            || self.remove_failure_handling
+            || !self.add_event_types.is_empty()
+            || !self.remove_event_types.is_empty()
     }
 }
 
@@ -276,15 +286,9 @@ fn wire_headers(headers: &[Header]) -> BTreeMap<String, Vec<String>> {
 
 /// The smallest PATCH that turns `observed` into `desired`. A header whose values change is
 /// removed and added again (removals apply first, so it ends with exactly the new values);
-/// header names compare case-insensitively, event types as sets.
+/// header names compare case-insensitively, event types as sets. A changed `failureHandling`
+/// is removed and set again, as the API merges its fields.
 pub fn update_request(desired: &DesiredWebhook, observed: &RemoteWebhook) -> UpdateWebhookRequest {
-    let mut patch = UpdateWebhookRequest::default();
-    if desired.name != observed.name {
-        patch.name = Some(desired.name.clone());
-    }
-    if desired.active != observed.active {
-        patch.enabled = Some(desired.active);
-    }
     let want = header_map(&desired.headers);
     let have = header_map(&observed.headers);
     let remote_name =
@@ -306,19 +310,25 @@ pub fn update_request(desired: &DesiredWebhook, observed: &RemoteWebhook) -> Upd
             endpoint.remove_headers.push(name);
         }
     }
-    if desired.url != observed.url || !endpoint.add_headers.is_empty() || !endpoint.remove_headers.is_empty() {
-        patch.endpoint = Some(endpoint);
-    }
-    match (&desired.failure_handling, &observed.failure_handling) {
-        (Some(want), have) if Some(want) != have.as_ref() => patch.failure_handling = Some(want.clone()),
-        (None, Some(_)) => patch.remove_failure_handling = Some(true),
-        _ => {}
-    }
+    let (failure_handling, remove_failure_handling) = match (&desired.failure_handling, &observed.failure_handling) {
+        (want, have) if want == have => (empty_object(), false),
+        (Some(want), None) => (want.clone(), false),
+        (Some(want), Some(_)) => (want.clone(), true),
+        (None, _) => (empty_object(), true),
+    };
     let has = |list: &[String], e: &String| list.iter().any(|x| x == e);
-    patch.add_event_types = desired.event_types.iter().filter(|e| !has(&observed.event_types, e)).cloned().collect();
-    patch.remove_event_types = observed.event_types.iter().filter(|e| !has(&desired.event_types, e)).cloned().collect();
-    patch.add_event_types.dedup();
-    patch
+    let mut add_event_types: Vec<String> =
+        desired.event_types.iter().filter(|e| !has(&observed.event_types, e)).cloned().collect();
+    add_event_types.dedup();
+    UpdateWebhookRequest {
+        name: desired.name.clone(),
+        enabled: desired.active,
+        endpoint,
+        failure_handling,
+        remove_failure_handling,
+        add_event_types,
+        remove_event_types: observed.event_types.iter().filter(|e| !has(&desired.event_types, e)).cloned().collect(),
+    }
 }
 
 #[cfg(test)]
@@ -356,7 +366,8 @@ mod tests {
     #[test]
     fn nothing_differs_nothing_is_sent() {
         let d = desired();
-        assert!(update_request(&d, &observed_as(&d)).is_empty());
+        let o = observed_as(&d);
+        assert!(!update_request(&d, &o).changes_anything(&o));
     }
 
     #[test]
@@ -372,10 +383,11 @@ mod tests {
         let p = update_request(&d, &o);
         assert_eq!(p.add_event_types, ["policy.cancelled"]);
         assert_eq!(p.remove_event_types, ["policy.lapsed"]);
-        let e = p.endpoint.expect("headers changed");
+        let e = &p.endpoint;
         assert_eq!(e.add_headers, BTreeMap::from([("X-Tags".to_string(), vec!["t1".to_string(), "t2".to_string()])]));
         assert_eq!(e.remove_headers, ["X-Tags", "X-Old"], "X-Team is equal (case-insensitively): untouched");
-        assert_eq!((p.name, p.enabled, p.failure_handling, p.remove_failure_handling), (None, None, None, None));
+        assert_eq!((&p.failure_handling, p.remove_failure_handling), (&empty_object(), false));
+        assert!(p.changes_anything(&o));
     }
 
     #[test]
@@ -383,15 +395,20 @@ mod tests {
         let mut d = desired();
         let mut o = observed_as(&d);
         d.failure_handling = Some(serde_json::json!({"onFailure": "suspend"}));
-        assert_eq!(update_request(&d, &o).failure_handling, d.failure_handling);
+        let set = update_request(&d, &o);
+        assert_eq!((Some(&set.failure_handling), set.remove_failure_handling), (d.failure_handling.as_ref(), false));
         o.failure_handling = d.failure_handling.clone();
-        assert!(update_request(&d, &o).is_empty());
+        assert!(!update_request(&d, &o).changes_anything(&o));
+        d.failure_handling = Some(serde_json::json!({"retry": {"attempts": 3}}));
+        let replace = update_request(&d, &o);
+        assert!(replace.remove_failure_handling, "merged fields: the old ones go first");
         d.failure_handling = None;
-        assert_eq!(update_request(&d, &o).remove_failure_handling, Some(true));
+        let remove = update_request(&d, &o);
+        assert_eq!((remove.failure_handling, remove.remove_failure_handling), (empty_object(), true));
     }
 
     #[test]
-    fn the_patch_body_names_only_what_changes() {
+    fn the_patch_body_has_every_field_and_only_the_difference_in_its_lists() {
         let d = desired();
         let mut o = observed_as(&d);
         o.active = false;
@@ -399,7 +416,9 @@ mod tests {
         let body = serde_json::to_value(update_request(&d, &o)).unwrap();
         assert_eq!(
             body,
-            serde_json::json!({"enabled": true, "endpoint": {"url": "https://hooks.example.com/socotra"}})
+            serde_json::json!({"name": "policy events", "enabled": true,
+                "endpoint": {"url": "https://hooks.example.com/socotra", "addHeaders": {}, "removeHeaders": []},
+                "failureHandling": {}, "removeFailureHandling": false, "addEventTypes": [], "removeEventTypes": []})
         );
     }
 
