@@ -22,8 +22,19 @@ const MENDIX: &str = "https://webhook-portal.home.mendix.com/api/v1";
 const EXAMPLE_WEBHOOKS: &[&str] =
     &["build-notifier", "ci-pipeline", "teamserver-audit", "release-announcer", "portal-made", "platform-notifier"];
 
-/// The examples, each file's documents rewritten to use the fake (base URL, app, token).
-fn examples(fake_url: &str, app: &str, token: &str) -> Vec<(String, Vec<Value>)> {
+/// The Socotra example's Webhook (examples/socotra-webhook.yaml), served by the Socotra fake.
+const SOCOTRA_EXAMPLE_WEBHOOK: &str = "policy-events";
+
+/// Where the examples' Socotra provider is pointed instead: base URL, tenant, token.
+struct SocotraFake<'a> {
+    url: &'a str,
+    tenant: &'a str,
+    token: &'a str,
+}
+
+/// The examples, each file's documents rewritten to use the fakes (base URL, app or tenant,
+/// token).
+fn examples(fake_url: &str, app: &str, token: &str, socotra: &SocotraFake<'_>) -> Vec<(String, Vec<Value>)> {
     let mut files: Vec<_> = std::fs::read_dir(repo().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -37,13 +48,21 @@ fn examples(fake_url: &str, app: &str, token: &str) -> Vec<(String, Vec<Value>)>
             let mut docs = parse_docs(&std::fs::read_to_string(&path).unwrap());
             for d in &mut docs {
                 match d["kind"].as_str().unwrap() {
+                    "WebhookProvider" | "ClusterWebhookProvider" if d["spec"].get("socotra").is_some() => {
+                        d["spec"]["socotra"]["baseUrl"] = socotra.url.into();
+                        d["spec"]["socotra"]["tenantLocator"] = socotra.tenant.into();
+                    }
                     "WebhookProvider" | "ClusterWebhookProvider" => {
                         assert_eq!(d["spec"]["mendix"]["baseUrl"], MENDIX, "{path:?} points at the real Mendix API");
                         d["spec"]["mendix"]["baseUrl"] = fake_url.into();
                     }
+                    "Webhook" if d["spec"].get("socotra").is_some() => {}
                     "Webhook" => {
                         assert!(d["spec"]["mendix"]["appId"].is_string(), "{path:?}");
                         d["spec"]["mendix"]["appId"] = app.into();
+                    }
+                    "Secret" if d["metadata"]["name"] == "socotra-token" => {
+                        d["stringData"]["token"] = socotra.token.into()
                     }
                     "Secret" if d["stringData"].get("token").is_some() => d["stringData"]["token"] = token.into(),
                     _ => {}
@@ -84,7 +103,11 @@ async fn wait_webhook(client: &kube::Client, ns: &str, name: &str, what: &str, p
 }
 
 async fn admin_get(http: &reqwest::Client, fake: &FakeServer, path: &str) -> Value {
-    let r = http.get(format!("{}{path}", fake.admin_url())).send().await.unwrap();
+    admin_get_at(http, &fake.admin_url(), path).await
+}
+
+async fn admin_get_at(http: &reqwest::Client, admin_url: &str, path: &str) -> Value {
+    let r = http.get(format!("{admin_url}{path}")).send().await.unwrap();
     assert!(r.status().is_success(), "admin GET {path}: {}", r.status());
     r.json().await.unwrap()
 }
@@ -116,7 +139,21 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let examples = examples(&fake.base_url(), &app, &token);
+    // The fake Socotra API: one tenant, one token, for examples/socotra-*.yaml.
+    let tenant = uuid::Uuid::new_v4();
+    let socotra_token = format!("soc{}", uuid::Uuid::new_v4().simple());
+    let socotra_fake = hookwright_fake_api::socotra::FakeServer::start(hookwright_fake_api::socotra::FakeConfig {
+        tokens: vec![hookwright_fake_api::socotra::TokenEntry::new(
+            socotra_token.clone(),
+            &hookwright_fake_api::socotra::Permission::ALL,
+            &[tenant],
+        )],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let socotra = SocotraFake { url: &socotra_fake.base_url(), tenant: &tenant.to_string(), token: &socotra_token };
+    let examples = examples(&fake.base_url(), &app, &token, &socotra);
     let adopted_id = examples
         .iter()
         .flat_map(|(_, docs)| docs)
@@ -199,6 +236,17 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
         ready.insert(name.to_string(), obj);
     }
     assert_eq!(ready["portal-made"]["status"]["webhookId"], adopted_id.as_str());
+    // The Socotra example too, in the tenant of its provider, with its several header values.
+    let policy = poll(120, "policy-events Ready", || async {
+        let v = raw(&admin, &webhook_path(&ns, SOCOTRA_EXAMPLE_WEBHOOK)).await.expect("Socotra example exists");
+        is_ready(&v).then_some(v)
+    })
+    .await;
+    assert_eq!(policy["status"]["location"], tenant.to_string());
+    let locator = policy["status"]["webhookId"].as_str().unwrap();
+    let remote = admin_get_at(&http, &socotra_fake.admin_url(), &format!("/tenants/{tenant}/webhooks/{locator}")).await;
+    assert_eq!(remote["endpoint"]["headers"]["X-Tags"], json!(["billing", "eu"]));
+    assert_eq!(remote["failureHandling"]["onFailure"], "suspend");
     // The suspended example is reported as such and never reaches the provider.
     let frozen_path = webhook_path(&ns, "frozen-notifier");
     let frozen = poll(60, "frozen-notifier Suspended", || async {
