@@ -8,36 +8,30 @@ use std::sync::{Mutex, PoisonError};
 use kube::ResourceExt;
 use kube::runtime::watcher::Event;
 
+use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::Webhook;
 
 #[derive(Default)]
 pub struct Claims {
-    inner: Mutex<State>,
+    inner: Mutex<WatchIndex<Index>>,
 }
 
 #[derive(Default)]
-struct State {
-    live: Index,
-    /// Built during a re-list (`Init` … `InitDone`), then swapped in, as the reflector does.
-    relist: Option<Index>,
-}
-
-#[derive(Default)]
-struct Index {
+pub struct Index {
     /// Remote id → (owner's UID, "namespace/name").
     by_id: HashMap<String, (String, String)>,
     /// Owner's UID → remote id.
     by_uid: HashMap<String, String>,
 }
 
-impl Index {
+impl FromWatch for Index {
     fn set(&mut self, wh: &Webhook) {
         let uid = wh.uid().unwrap_or_default();
         let id = wh.status.as_ref().and_then(|s| s.webhook_id.clone());
         if self.by_uid.get(&uid) == id.as_ref() {
             return;
         }
-        self.remove(&uid);
+        self.remove(wh);
         if let Some(id) = id {
             let name = format!("{}/{}", wh.namespace().unwrap_or_default(), wh.name_any());
             self.by_id.insert(id.clone(), (uid.clone(), name));
@@ -45,9 +39,10 @@ impl Index {
         }
     }
 
-    fn remove(&mut self, uid: &str) {
-        if let Some(old) = self.by_uid.remove(uid)
-            && self.by_id.get(&old).is_some_and(|(owner, _)| owner == uid)
+    fn remove(&mut self, wh: &Webhook) {
+        let uid = wh.uid().unwrap_or_default();
+        if let Some(old) = self.by_uid.remove(&uid)
+            && self.by_id.get(&old).is_some_and(|(owner, _)| *owner == uid)
         {
             self.by_id.remove(&old);
         }
@@ -57,24 +52,13 @@ impl Index {
 impl Claims {
     /// Feeds one event of the Webhook watch.
     pub fn observe(&self, event: &Event<Webhook>) {
-        let mut st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        match event {
-            Event::Apply(wh) => st.live.set(wh),
-            Event::Delete(wh) => st.live.remove(&wh.uid().unwrap_or_default()),
-            Event::Init => st.relist = Some(Index::default()),
-            Event::InitApply(wh) => st.relist.get_or_insert_with(Index::default).set(wh),
-            Event::InitDone => {
-                if let Some(fresh) = st.relist.take() {
-                    st.live = fresh;
-                }
-            }
-        }
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).observe(event);
     }
 
     /// The "namespace/name" of another object (not `uid`) whose status records remote `id`.
     pub fn owner(&self, id: &str, uid: &str) -> Option<String> {
         let st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        st.live.by_id.get(id).filter(|(owner, _)| owner != uid).map(|(_, name)| name.clone())
+        st.live().by_id.get(id).filter(|(owner, _)| owner != uid).map(|(_, name)| name.clone())
     }
 }
 

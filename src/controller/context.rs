@@ -9,6 +9,7 @@ use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
 
 use super::claims::Claims;
+use super::dependents::Dependents;
 use super::identity::ProviderKey;
 use super::remembered::Remembered;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
@@ -48,6 +49,8 @@ pub struct Context {
     pub settings: Settings,
     /// Which object owns which remote webhook (fed by the Webhook watch).
     pub claims: Claims,
+    /// Which Webhooks use which Secrets and providers (fed by the Webhook watch).
+    pub dependents: Dependents,
     /// Credentials kept for cleanup (provider endpoint and token, in memory).
     pub remembered: Remembered,
     failures: Mutex<HashMap<String, u32>>,
@@ -71,6 +74,7 @@ impl Context {
             metrics,
             settings,
             claims: Claims::default(),
+            dependents: Dependents::default(),
             remembered: Remembered::default(),
             failures: Mutex::default(),
             auth: Mutex::default(),

@@ -3,6 +3,7 @@ pub mod claims;
 pub mod conditions;
 pub mod context;
 pub mod converge;
+pub mod dependents;
 pub mod error;
 pub mod identity;
 pub mod index;
@@ -12,6 +13,7 @@ pub mod reconcile;
 pub mod remembered;
 pub mod report;
 pub mod trigger_backoff;
+pub mod watch_index;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,7 +86,10 @@ pub async fn run(
     let webhook_stream = watcher(api::<Webhook>(&client, &opts.namespace), wc.clone())
         .default_backoff()
         .reflect(webhook_writer)
-        .inspect_ok(move |event| claims_ctx.claims.observe(event))
+        .inspect_ok(move |event| {
+            claims_ctx.claims.observe(event);
+            claims_ctx.dependents.observe(event);
+        })
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
 
@@ -106,7 +111,7 @@ pub async fn run(
     // and the providers using it.
     let secret_stream = secret_watch(&client, &opts.namespace);
 
-    let index = Index { webhooks: webhooks.clone(), providers, cluster_providers };
+    let index = Index { ctx: ctx.clone(), providers, cluster_providers };
     let (i1, i2, i3) = (index.clone(), index.clone(), index);
 
     let store = webhooks.clone();
