@@ -14,6 +14,7 @@
         clippy::unimplemented
     )
 )]
+pub mod backoff;
 pub mod controller;
 pub mod crd;
 pub mod leader;

@@ -63,7 +63,7 @@ impl ReconcileError {
                 // sharing the token do not all come back in the same instant.
                 let wait = reset_at.duration_since(SystemTime::now()).unwrap_or_default();
                 let spread = (wait / 10).clamp(Duration::from_secs(1), Duration::from_secs(30));
-                wait + Duration::from_millis(500) + spread.mul_f64(rand::random::<f64>())
+                wait + Duration::from_millis(500) + crate::backoff::full_jitter(spread)
             }
             ReconcileError::Api(ApiError::Invalid(_)) | ReconcileError::NoTarget(_) => backoff(failures, 60, 3600),
             ReconcileError::Api(e) if e.is_auth() => backoff(failures, 30, 1800),
@@ -75,8 +75,8 @@ impl ReconcileError {
 
 /// `base·2^(failures-1)` seconds, capped, with ±10% jitter.
 fn backoff(failures: u32, base: u64, cap: u64) -> Duration {
-    let secs = base.saturating_mul(1 << failures.saturating_sub(1).min(20)).min(cap) as f64;
-    Duration::from_secs_f64(secs * (0.9 + 0.2 * rand::random::<f64>()))
+    let d = crate::backoff::exponential(failures, Duration::from_secs(base), Duration::from_secs(cap));
+    crate::backoff::spread(d, 0.1)
 }
 
 #[cfg(test)]

@@ -45,7 +45,8 @@ pub fn error_policy(wh: Arc<Webhook>, err: &Error, ctx: Arc<Context>) -> Action 
     let failures = ctx.failed(&wh.uid().unwrap_or_default());
     tracing::warn!(namespace = %wh.namespace().unwrap_or_default(), name = %wh.name_any(), error = %err, "reconcile failed");
     ctx.metrics.reconciled("Error");
-    Action::requeue(Duration::from_secs((1u64 << failures.min(8)).min(300)))
+    let delay = crate::backoff::exponential(failures, Duration::from_secs(1), Duration::from_secs(300));
+    Action::requeue(crate::backoff::spread(delay, 0.1))
 }
 
 async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -96,7 +97,7 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
                 ctx.record_auth(&key, token_hash, AuthOutcome::Accepted);
             }
             ctx.metrics.reconciled(done.reason);
-            Ok(Action::requeue(jittered(ctx.settings.drift_interval)))
+            Ok(Action::requeue(crate::backoff::spread(ctx.settings.drift_interval, 0.1)))
         }
         Err(err) => {
             let failures = ctx.failed(&uid);
@@ -344,9 +345,4 @@ async fn deliver_test_event(ctx: &Context, wh: &Webhook, done: &Synced, status: 
         wh.metadata.generation,
     );
     report::event(ctx, wh, !result.ok, result.reason, "TestDelivery", result.message).await;
-}
-
-/// `d` ± 10%.
-fn jittered(d: Duration) -> Duration {
-    d.mul_f64(0.9 + 0.2 * rand::random::<f64>())
 }

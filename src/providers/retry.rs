@@ -18,9 +18,7 @@ impl Default for Backoff {
 impl Backoff {
     /// Delay before retry number `retry` (1-based): uniform in [0, min(max, base·2^(retry-1))].
     pub fn delay(&self, retry: u32) -> Duration {
-        let cap = self.base.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(self.max);
-        let millis = cap.as_millis() as u64;
-        Duration::from_millis(if millis == 0 { 0 } else { rand::random_range(0..=millis) })
+        crate::backoff::full_jitter(crate::backoff::exponential(retry, self.base, self.max))
     }
 }
 
