@@ -13,10 +13,11 @@ export HOOKWRIGHT_CACHE ?= $(HOME)/.cache/hookwright
 setup:
 	@hack/setup.sh
 
-## test: everything CI checks (format, lints, static build, unit + integration + end-to-end
-## tests, and the demo run unattended)
+## test: everything CI checks (format, lints, static build, the two-architecture image with the
+## cheap profile, chart package, workflow lint, unit + integration + end-to-end tests, and the
+## demo run unattended)
 test: setup
-	@$(MAKE) --no-print-directory fmt-check clippy static helm-lint cargo-test demo-check
+	@$(MAKE) --no-print-directory IMAGE_PROFILE=static fmt-check clippy static image chart-package actionlint helm-lint cargo-test demo-check
 
 ## tools: build (or reuse from cache) kube-apiserver, etcd, kubectl and helm
 tools:
@@ -92,7 +93,7 @@ demo-check: setup
 	@CI=true hack/demo.sh </dev/null
 
 # --- packaging: static binary, container image, Helm chart ---
-.PHONY: static image chart-crds helm-lint
+.PHONY: static image docker-image chart-crds chart-package helm-lint actionlint
 MUSL_TARGET := x86_64-unknown-linux-musl
 STATIC_BIN := target/$(MUSL_TARGET)/static/hookwright
 IMAGE ?= hookwright:dev
@@ -106,16 +107,31 @@ static:
 	@if readelf -lW $(STATIC_BIN) | grep -q 'Requesting program interpreter'; then echo "$(STATIC_BIN) is not static" >&2; exit 1; fi
 	@echo "static binary: $(STATIC_BIN) ($$(du -h $(STATIC_BIN) | cut -f1))" && $(STATIC_BIN) version
 
-## image: build the container image (IMAGE=hookwright:dev); needs a running Docker engine
+## image: the container image without a container engine (hack/image.sh): static musl binaries for
+## linux/amd64 and linux/arm64 (cargo profile IMAGE_PROFILE), each with the CA bundle on an empty
+## base, as one multi-arch OCI layout in target/image/oci; prints its digest and sizes
+IMAGE_PROFILE ?= release
 image:
-	@docker info >/dev/null 2>&1 || { echo "make image: no Docker engine is reachable (docker info failed)."; \
-	  echo "  Run it where a Docker daemon runs. CI cannot build images; 'make static' compiles the same"; \
-	  echo "  static musl binary as the Dockerfile's build stage instead."; exit 2; }
-	docker build -t $(IMAGE) .
+	@IMAGE_PROFILE=$(IMAGE_PROFILE) hack/image.sh
+
+## docker-image: the same image with Docker from the Dockerfile (IMAGE=hookwright:dev); needs a Docker engine
+docker-image:
+	@docker info >/dev/null 2>&1 || { echo "make docker-image: no Docker engine is reachable (docker info failed);"; \
+	  echo "  'make image' builds the same image without one."; exit 2; }
+	docker build --build-arg REVISION=$$(git rev-parse HEAD) -t $(IMAGE) .
 
 ## chart-crds: copy crds/ into the Helm chart (tests/chart.rs fails when they differ)
 chart-crds:
 	@rm -f charts/hookwright/crds/*.yaml && cp crds/*.yaml charts/hookwright/crds/ && ls charts/hookwright/crds/
+
+## chart-package: helm package charts/hookwright into target/chart (what a release pushes)
+chart-package:
+	@$$(tools/build.sh)/helm package charts/hookwright -d target/chart
+
+## actionlint: check .github/workflows/*.yml (actionlint built by tools/go-tools/build.sh; it runs
+## shellcheck, from hack/setup.sh, on the run: scripts)
+actionlint:
+	@$$(tools/go-tools/build.sh)/actionlint .github/workflows/ci.yml .github/workflows/release.yml && echo "actionlint: workflows ok"
 
 ## helm-lint: helm lint --strict with the default values and each charts/hookwright/ci/*-values.yaml
 helm-lint:
