@@ -26,7 +26,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
-use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 
 use crate::crd::{
     ClusterWebhookProvider, EXTERNAL_ID_ANNOTATION, ProviderKind, RECONCILE_REQUESTED_ANNOTATION,
@@ -93,19 +93,20 @@ pub async fn run(
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
 
-    let (providers, provider_writer) = reflector::store::<WebhookProvider>();
-    let provider_stream = watcher(api::<WebhookProvider>(&client, &opts.namespace), wc.clone())
-        .default_backoff()
-        .reflect(provider_writer)
-        .applied_objects()
-        .predicate_filter(predicates::generation, Default::default());
-
-    let (cluster_providers, cluster_writer) = reflector::store::<ClusterWebhookProvider>();
-    let cluster_stream = watcher(Api::<ClusterWebhookProvider>::all(client.clone()), wc.clone())
-        .default_backoff()
-        .reflect(cluster_writer)
-        .applied_objects()
-        .predicate_filter(predicates::generation, Default::default());
+    // One watch per provider kind, shared by this controller (a spec change re-triggers the
+    // Webhooks using the provider) and the provider-status controllers.
+    let Some(namespaced) = shared_watch::<WebhookProvider>(api(&client, &opts.namespace), true) else {
+        return tracing::error!("cannot subscribe to the shared WebhookProvider watch");
+    };
+    // A namespace-scoped install leaves ClusterWebhookProvider status to a cluster-wide one.
+    let cluster_status = opts.namespace.is_none();
+    let Some(cluster) = shared_watch::<ClusterWebhookProvider>(Api::all(client.clone()), cluster_status) else {
+        return tracing::error!("cannot subscribe to the shared ClusterWebhookProvider watch");
+    };
+    let (providers, cluster_providers) = (namespaced.store.clone(), cluster.store.clone());
+    let provider_stream = generation_changes(namespaced.for_webhooks);
+    let cluster_stream = generation_changes(cluster.for_webhooks);
+    let drivers = [tokio::spawn(namespaced.driver), tokio::spawn(cluster.driver)];
 
     // Secrets: one metadata-only watch (no data cached); a change re-triggers the Webhooks
     // and the providers using it.
@@ -127,15 +128,19 @@ pub async fn run(
         }
     });
 
-    let providers = tokio::spawn(run_provider_controllers(ctx.clone(), opts.namespace.clone()));
+    let status_controllers = tokio::spawn(run_provider_controllers(
+        ctx.clone(),
+        (namespaced.store, namespaced.for_status),
+        (cluster.store, cluster.for_status),
+    ));
 
     Controller::for_stream(webhook_stream, webhooks)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency).debounce(Duration::from_millis(200)))
         .trigger_backoff(trigger_backoff::Constant(Duration::from_millis(100)))
-        .watches_stream(provider_stream, move |p: WebhookProvider| {
+        .watches_shared_stream(provider_stream, move |p: Arc<WebhookProvider>| {
             i1.provider_users(ProviderKind::WebhookProvider, p.namespace().as_deref(), &p.name_any())
         })
-        .watches_stream(cluster_stream, move |p: ClusterWebhookProvider| {
+        .watches_shared_stream(cluster_stream, move |p: Arc<ClusterWebhookProvider>| {
             i2.provider_users(ProviderKind::ClusterWebhookProvider, None, &p.name_any())
         })
         .watches_stream(secret_stream, {
@@ -156,7 +161,56 @@ pub async fn run(
             }
         })
         .await;
-    providers.abort();
+    status_controllers.abort();
+    for d in drivers {
+        d.abort();
+    }
+}
+
+/// Events buffered per subscriber of a shared provider watch.
+const SHARED_BUFFER: usize = 1024;
+
+/// One watch of a provider kind: its store, the subscription of the Webhook controller, the
+/// subscription of the status controller (when it runs: an unread subscription would hold the
+/// watch back), and the future that drives the watch.
+struct SharedWatch<K: kube::Resource + Clone + 'static>
+where
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    store: reflector::Store<K>,
+    for_webhooks: reflector::ReflectHandle<K>,
+    for_status: Option<reflector::ReflectHandle<K>>,
+    driver: futures::future::BoxFuture<'static, ()>,
+}
+
+fn shared_watch<K>(api: Api<K>, with_status: bool) -> Option<SharedWatch<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    let (store, writer) = reflector::store_shared::<K>(SHARED_BUFFER);
+    let for_webhooks = writer.subscribe()?;
+    let for_status = if with_status { Some(writer.subscribe()?) } else { None };
+    let driver = Box::pin(
+        watcher(api, watcher::Config::default())
+            .default_backoff()
+            .reflect_shared(writer)
+            .for_each(|_| futures::future::ready(())),
+    );
+    Some(SharedWatch { store, for_webhooks, for_status, driver })
+}
+
+/// Only objects whose spec changed (a new generation) pass: a provider's status writes do not
+/// re-trigger every Webhook that uses it.
+fn generation_changes<K>(objects: impl futures::Stream<Item = Arc<K>>) -> impl futures::Stream<Item = Arc<K>>
+where
+    K: kube::Resource,
+{
+    let mut seen: std::collections::HashMap<String, Option<i64>> = std::collections::HashMap::new();
+    objects.filter(move |o| {
+        let uid = o.meta().uid.clone().unwrap_or_default();
+        let generation = o.meta().generation;
+        futures::future::ready(seen.insert(uid, generation) != Some(generation))
+    })
 }
 
 fn secret_watch(
@@ -170,31 +224,42 @@ fn secret_watch(
     watcher(api, watcher::Config::default()).default_backoff().touched_objects()
 }
 
-/// The two provider-status controllers, refreshed by provider changes and by requests through
-/// the context (token Secret changes seen by the Webhook controller's Secret watch, and what
-/// Webhook reconciles learn about tokens).
-async fn run_provider_controllers(ctx: Arc<Context>, namespace: Option<String>) {
+/// The two provider-status controllers, on the shared provider watches, refreshed by provider
+/// changes and by requests through the context (token Secret changes seen by the Webhook
+/// controller's Secret watch, and what Webhook reconciles learn about tokens). Without a
+/// subscription (a namespace-scoped install), ClusterWebhookProvider status is left to a
+/// cluster-wide install, so two installs never overwrite each other's view of a shared provider.
+async fn run_provider_controllers(
+    ctx: Arc<Context>,
+    namespaced: (reflector::Store<WebhookProvider>, Option<reflector::ReflectHandle<WebhookProvider>>),
+    cluster: (reflector::Store<ClusterWebhookProvider>, Option<reflector::ReflectHandle<ClusterWebhookProvider>>),
+) {
     use provider_status::{error_policy, reconcile};
     let Some(triggers) = ctx.take_provider_triggers() else { return };
-    let client = ctx.client.clone();
-
-    let namespaced = Controller::new(api::<WebhookProvider>(&client, &namespace), watcher::Config::default())
-        .reconcile_on(tokio_stream_of(triggers.namespaced))
-        .run(reconcile::<WebhookProvider>, error_policy::<WebhookProvider>, ctx.clone())
-        .for_each(|_| async {});
-
-    let cluster = Controller::new(Api::<ClusterWebhookProvider>::all(client), watcher::Config::default())
-        .reconcile_on(tokio_stream_of(triggers.cluster))
-        .run(reconcile::<ClusterWebhookProvider>, error_policy::<ClusterWebhookProvider>, ctx)
-        .for_each(|_| async {});
-
-    // A namespace-scoped install leaves ClusterWebhookProvider status to a cluster-wide one,
-    // so two installs never overwrite each other's view of a shared provider.
-    if namespace.is_some() {
-        namespaced.await;
-    } else {
-        futures::join!(namespaced, cluster);
-    }
+    let namespaced_run = namespaced.1.map(|events| {
+        Controller::for_shared_stream(events, namespaced.0)
+            .reconcile_on(tokio_stream_of(triggers.namespaced))
+            .run(reconcile::<WebhookProvider>, error_policy::<WebhookProvider>, ctx.clone())
+            .for_each(|_| async {})
+    });
+    let cluster_run = cluster.1.map(|events| {
+        Controller::for_shared_stream(events, cluster.0)
+            .reconcile_on(tokio_stream_of(triggers.cluster))
+            .run(reconcile::<ClusterWebhookProvider>, error_policy::<ClusterWebhookProvider>, ctx)
+            .for_each(|_| async {})
+    });
+    futures::join!(
+        async move {
+            if let Some(run) = namespaced_run {
+                run.await;
+            }
+        },
+        async move {
+            if let Some(run) = cluster_run {
+                run.await;
+            }
+        }
+    );
 }
 
 fn tokio_stream_of<T: Send + 'static>(
