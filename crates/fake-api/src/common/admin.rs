@@ -139,7 +139,8 @@ async fn put_token<S: Flavor>(
     if !token_well_formed(&token) {
         return Err(bad_request("token", "must be non-empty printable ASCII without spaces").into());
     }
-    let grant: S::Grant = parse_json(&body)?;
+    let grant: S::Grant = serde_json::from_value(serde_json::Value::Object(parse_object(&body)?))
+        .map_err(|e| bad_request("body", e.to_string()))?;
     lock(st.tokens()).set(token, grant);
     Ok(StatusCode::NO_CONTENT)
 }

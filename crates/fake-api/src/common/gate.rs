@@ -3,10 +3,11 @@
 //! the invalid-write fault, authentication; then the handler. Also cuts the connection of a
 //! response marked [`DropConnection`] (commit-then-drop).
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
@@ -24,6 +25,26 @@ use super::tokens::Registry;
 
 /// Bodies larger than this are refused with 413 (axum's default body limit).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// How much of a too-large body is still read (and dropped), so that the client, still
+/// sending, gets to read the 413 instead of a reset connection.
+pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The body, or `None` when it is over [`BODY_LIMIT`] (or cannot be read).
+async fn read_body(mut body: Body) -> Option<Bytes> {
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame.ok()?.into_data() else { continue };
+        total = total.saturating_add(data.len());
+        if total > DRAIN_LIMIT {
+            return None;
+        }
+        if total <= BODY_LIMIT {
+            buf.extend_from_slice(&data);
+        }
+    }
+    (total <= BODY_LIMIT).then(|| Bytes::from(buf))
+}
 
 /// The answers the shared code gives; each fake renders them in its own error body.
 #[derive(Clone, Debug)]
@@ -156,9 +177,9 @@ pub(crate) async fn gate<S: Flavor>(State(st): State<Arc<S>>, mut req: Request, 
     let mut too_large = false;
     if S::KEEP_REQUEST_LOG {
         let (parts, body) = req.into_parts();
-        match axum::body::to_bytes(body, BODY_LIMIT).await {
-            Ok(bytes) => record.body = bytes.clone(),
-            Err(_) => too_large = true,
+        match read_body(body).await {
+            Some(bytes) => record.body = bytes,
+            None => too_large = true,
         }
         req = Request::from_parts(parts, Body::from(record.body.clone()));
     }
