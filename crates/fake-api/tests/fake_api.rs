@@ -3,6 +3,9 @@
 //! each fault mode, signed delivery checked by independent implementations, the binary, and a
 //! schemathesis conformance run against `openapi/mendix-webhooks.yaml`.
 
+#[path = "support/http.rs"]
+mod support;
+
 #[path = "fake_api/common.rs"]
 mod common;
 

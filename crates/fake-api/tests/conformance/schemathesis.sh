@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Property-based conformance of hookwright-fake-api against openapi/mendix-webhooks.yaml.
+# Property-based conformance of hookwright-fake-api against its OpenAPI description:
+#   schemathesis.sh [mendix]   openapi/mendix-webhooks.yaml   (crates/fake-api/tests/fake_api.rs)
+#   schemathesis.sh socotra    openapi/socotra-webhooks.yaml  (crates/fake-api/tests/fake_socotra.rs)
 #
-# Starts the fake binary on a free loopback port with one read/write token for one app, runs
-# schemathesis (from the venv of tools/venv.sh) with every check, bounded examples, and exits
-# non-zero on any failure. Part of `make test` through crates/fake-api/tests/fake_api.rs.
+# Starts the fake binary on a free loopback port with one token that may do everything in one
+# app/tenant, runs schemathesis (from the venv of tools/venv.sh) with every check, bounded
+# examples, and exits non-zero on any failure. Part of `make test` through those tests.
 #
 # Environment:
 #   HOOKWRIGHT_VENV           venv with schemathesis (default: output of tools/venv.sh)
@@ -14,6 +16,8 @@ set -euo pipefail
 
 # This script lives in crates/fake-api/tests/conformance/; the repository root is four up.
 root=$(cd "$(dirname "$0")/../../../.." && pwd)
+provider=${1:-mendix}
+case "$provider" in mendix | socotra) ;; *) echo "usage: $0 [mendix|socotra]" >&2; exit 2 ;; esac
 venv=${HOOKWRIGHT_VENV:-$("$root/tools/venv.sh")}
 bin=${HOOKWRIGHT_FAKE_API_BIN:-}
 if [ -z "$bin" ]; then
@@ -35,14 +39,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-app=76ef1b0f-4050-4810-a159-cb419268636c
 token="conformance-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-cat >"$work/tokens.json" <<EOF
+if [ "$provider" = mendix ]; then
+  app=76ef1b0f-4050-4810-a159-cb419268636c
+  spec="$root/openapi/mendix-webhooks.yaml"
+  auth="MxToken $token"
+  cat >"$work/tokens.json" <<EOF
 [{"token": "$token", "scopes": ["mx:webhook:read", "mx:webhook:write"], "apps": ["$app"]}]
 EOF
+  # The app id is pinned to the one app the token may use, so generated requests reach the
+  # handlers instead of stopping at 404 "App not found"; the cursor is pinned to "" (first page)
+  # because cursors are opaque server-issued values (paging is exercised by the stateful links).
+  cat >"$work/schemathesis.toml" <<EOF
+[parameters]
+"path.app-id" = "$app"
+
+[[operations]]
+include-operation-id = "list-webhooks"
+parameters = { "query.cursor" = "" }
+EOF
+else
+  tenant=0f5e1b5c-8a61-4c1e-9d7e-2b0b7f6b9a10
+  spec="$root/openapi/socotra-webhooks.yaml"
+  auth="Bearer $token"
+  cat >"$work/tokens.json" <<EOF
+[{"token": "$token", "permissions": ["read", "list", "write"], "tenants": ["$tenant"]}]
+EOF
+  # The tenant is pinned to the one tenant the token may use, so generated requests reach the
+  # handlers instead of stopping at 404 "Tenant not found".
+  cat >"$work/schemathesis.toml" <<EOF
+[parameters]
+"path.tenantLocator" = "$tenant"
+EOF
+fi
 
 : >"$work/stdout"
-"$bin" --addr 127.0.0.1:0 --tokens-file "$work/tokens.json" --rate-limit-per-hour 100000000 \
+"$bin" --provider "$provider" --addr 127.0.0.1:0 --tokens-file "$work/tokens.json" --rate-limit-per-hour 100000000 \
   >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 
@@ -54,27 +86,15 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -n "$api" ] || { echo "fake did not report its address" >&2; cat "$work/stderr" >&2; exit 1; }
-echo "fake API at $api"
-
-# The app id is pinned to the one app the token may use, so generated requests reach the
-# handlers instead of stopping at 404 "App not found"; the cursor is pinned to "" (first page)
-# because cursors are opaque server-issued values (paging is exercised by the stateful links).
-cat >"$work/schemathesis.toml" <<EOF
-[parameters]
-"path.app-id" = "$app"
-
-[[operations]]
-include-operation-id = "list-webhooks"
-parameters = { "query.cursor" = "" }
-EOF
+echo "fake $provider API at $api"
 
 seed_args=(--seed "$seed")
 [ "$seed" = "random" ] && seed_args=()
 
 cd "$work"
-"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$root/openapi/mendix-webhooks.yaml" \
+"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$spec" \
   --url "$api" \
-  --header "Authorization: MxToken $token" \
+  --header "Authorization: $auth" \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$max_examples" \

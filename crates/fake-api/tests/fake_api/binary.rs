@@ -1,61 +1,11 @@
 //! The `hookwright-fake-api` binary: flags, tokens file, state file, and the schemathesis
 //! conformance run against the OpenAPI description in `openapi/mendix-webhooks.yaml`.
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
 use reqwest::Method;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use crate::common::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hookwright-fake-api");
-
-struct Running {
-    child: Child,
-    api: String,
-    admin: String,
-}
-
-impl Running {
-    /// Starts the binary on free ports and waits for its "listening" line.
-    async fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn fake binary");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the binary prints its addresses in time")
-            .expect("read stdout")
-            .expect("a line");
-        let field = |name: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("{name}= in {line:?}"))
-                .to_string()
-        };
-        let (api, admin) = (field("api"), field("admin"));
-        Self { child, api, admin }
-    }
-
-    /// SIGTERM (to this child only, by its pid), then wait for a clean exit.
-    async fn stop(mut self) {
-        let pid = self.child.id().expect("pid").to_string();
-        let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-        assert!(status.success());
-        let exit =
-            tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.expect("exits").expect("wait");
-        assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
-    }
-}
 
 fn write_tokens(dir: &Path) -> PathBuf {
     let path = dir.join("tokens.yaml");
@@ -168,17 +118,5 @@ async fn state_file_survives_a_restart() {
 /// Property-based conformance: schemathesis against the running binary (bounded examples).
 #[tokio::test]
 async fn schemathesis_conformance_against_the_openapi_description() {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/schemathesis.sh");
-    let out = Command::new(&script)
-        .env("HOOKWRIGHT_FAKE_API_BIN", BIN)
-        .env("HOOKWRIGHT_VENV", venv())
-        .output()
-        .await
-        .expect("run tests/conformance/schemathesis.sh");
-    assert!(
-        out.status.success(),
-        "schemathesis failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    schemathesis("mendix").await;
 }

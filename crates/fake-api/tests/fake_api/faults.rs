@@ -12,14 +12,7 @@ async fn stored(fx: &Fx) -> Vec<Value> {
 }
 
 async fn count(fx: &Fx, method: &str, route: &str, status: u16) -> u64 {
-    let v = fx.admin(Method::GET, "/requests", None).await.json();
-    v["requests"]
-        .as_array()
-        .expect("requests")
-        .iter()
-        .filter(|r| r["method"] == method && r["route"] == route && r["status"] == status)
-        .map(|r| r["count"].as_u64().expect("count"))
-        .sum()
+    fx.count(method, route, status).await
 }
 
 const LIST: &str = "/api/v1/apps/{app}/webhooks";

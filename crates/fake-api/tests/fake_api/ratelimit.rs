@@ -1,23 +1,12 @@
 //! Per-token rate limiting: headers on every response, 429 with the error body, recovery after
 //! an admin reset and after the window ends.
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hookwright_fake_api::mendix::RateLimitSettings;
 use reqwest::Method;
 use serde_json::json;
 
 use crate::common::*;
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
-}
-
-fn headers(r: &Resp) -> (u64, u64, u64) {
-    let get = |n: &str| -> u64 {
-        r.header(n).unwrap_or_else(|| panic!("{n} missing on {} {}", r.status, r.text)).parse().expect("integer")
-    };
-    (get("x-ratelimit-limit"), get("x-ratelimit-remaining"), get("x-ratelimit-reset"))
-}
 
 #[tokio::test]
 async fn every_api_response_carries_rate_limit_headers() {
@@ -37,10 +26,10 @@ async fn every_api_response_carries_rate_limit_headers() {
     let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [200, 202, 400, 401, 403, 404, 204]);
     for r in &responses {
-        let (limit, remaining, reset) = headers(r);
+        let (limit, remaining, reset) = rate_limit_headers(r);
         assert_eq!(limit, 1000, "default limit");
         assert!(remaining < limit);
-        assert!(reset >= now() && reset <= now() + 3601, "reset is epoch seconds within the hour");
+        assert!(reset >= epoch_now() && reset <= epoch_now() + 3601, "reset is epoch seconds within the hour");
     }
 }
 
@@ -51,13 +40,13 @@ async fn exhausted_budget_is_429_until_reset_and_other_tokens_are_unaffected() {
     for expected_remaining in [2, 1, 0] {
         let r = fx.api(Method::GET, &list, Some(RW), None).await;
         assert_eq!(r.status, 200);
-        assert_eq!(headers(&r).1, expected_remaining);
+        assert_eq!(rate_limit_headers(&r).1, expected_remaining);
     }
     let r = fx.api(Method::GET, &list, Some(RW), None).await;
     r.error(429);
-    let (limit, remaining, reset) = headers(&r);
+    let (limit, remaining, reset) = rate_limit_headers(&r);
     assert_eq!((limit, remaining), (3, 0));
-    assert!(reset >= now() && reset <= now() + 3601);
+    assert!(reset >= epoch_now() && reset <= epoch_now() + 3601);
     // A write is refused too, and nothing is stored.
     fx.api(Method::POST, &list, Some(RW), Some(&body("x"))).await.error(429);
     assert_eq!(fx.admin(Method::GET, "/webhooks", None).await.json()["webhooks"], json!([]));
@@ -67,7 +56,7 @@ async fn exhausted_budget_is_429_until_reset_and_other_tokens_are_unaffected() {
     assert_eq!(fx.admin(Method::POST, "/rate-limit/reset", None).await.status, 204);
     let r = fx.api(Method::GET, &list, Some(RW), None).await;
     assert_eq!(r.status, 200);
-    assert_eq!(headers(&r).1, 2);
+    assert_eq!(rate_limit_headers(&r).1, 2);
 }
 
 #[tokio::test]
@@ -77,15 +66,15 @@ async fn budget_recovers_when_the_window_ends() {
     assert_eq!(fx.api(Method::GET, &list, Some(RW), None).await.status, 200);
     let limited = fx.api(Method::GET, &list, Some(RW), None).await;
     limited.error(429);
-    let (_, _, reset) = headers(&limited);
-    assert!(reset <= now() + 2, "a one-second window resets within two seconds");
+    let (_, _, reset) = rate_limit_headers(&limited);
+    assert!(reset <= epoch_now() + 2, "a one-second window resets within two seconds");
     let r = eventually("the window to end", Duration::from_secs(5), || async {
         let r = fx.api(Method::GET, &list, Some(RW), None).await;
         (r.status == 200).then_some(r)
     })
     .await;
-    assert!(now() + 1 >= reset, "recovery happens at the advertised reset time, not before");
-    assert_eq!(headers(&r).1, 0);
+    assert!(epoch_now() + 1 >= reset, "recovery happens at the advertised reset time, not before");
+    assert_eq!(rate_limit_headers(&r).1, 0);
 }
 
 #[tokio::test]
@@ -97,7 +86,7 @@ async fn limit_is_changeable_at_run_time() {
     assert_eq!(fx.admin(Method::GET, "/rate-limit", None).await.json()["limitPerHour"], 2);
     let list = format!("/apps/{APP_A}/webhooks");
     let r = fx.api(Method::GET, &list, Some(RW), None).await;
-    assert_eq!(headers(&r).0, 2);
+    assert_eq!(rate_limit_headers(&r).0, 2);
     fx.api(Method::GET, &list, Some(RW), None).await;
     fx.api(Method::GET, &list, Some(RW), None).await.error(429);
     fx.admin(Method::PUT, "/rate-limit", Some(&json!({"limitPerHour": 0}))).await.error(400);
