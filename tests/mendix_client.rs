@@ -6,6 +6,7 @@ use std::time::Duration;
 use hookwright::providers::budget::RateBudget;
 use hookwright::providers::mendix::MendixClient;
 use hookwright::providers::retry::Backoff;
+use hookwright::providers::transport::OverTransport as _;
 use hookwright::providers::{ApiError, DesiredWebhook, Header, WebhookApi};
 use hookwright::providers::{Timeouts, http_client};
 use hookwright_fake_api::mendix::{FakeConfig, FakeServer, Faults, RateLimitSettings, TokenEntry};

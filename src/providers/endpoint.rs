@@ -10,7 +10,7 @@ use super::WebhookApi;
 use super::budget::RateBudget;
 use super::mendix::MendixClient;
 use super::socotra::SocotraClient;
-use super::transport::CallObserver;
+use super::transport::{CallObserver, OverTransport as _};
 use crate::crd::{ClusterWebhookProvider, WebhookProvider};
 
 /// The provider APIs this operator speaks.

@@ -3,7 +3,7 @@
 //! GET 200, PUT 202 (full replace), DELETE 204, cursor pagination, documented error body.
 use std::sync::Arc;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -11,10 +11,9 @@ use super::WebhookApi;
 use super::budget::RateBudget;
 use super::error::{ApiError, InvalidParam, trim_remote};
 use super::model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook};
-use super::retry::Backoff;
 #[cfg(test)]
 use super::transport::bytes_body;
-use super::transport::{Body, CallObserver, Transport, decode};
+use super::transport::{OverTransport, Transport, decode};
 
 /// Page size used when listing; the API bounds pages by `limit`.
 const PAGE_SIZE: u32 = 50;
@@ -31,27 +30,11 @@ impl MendixClient {
         let auth = SecretString::from(format!("MxToken {}", token.expose_secret()));
         MendixClient { transport: Transport::new(http, base_url, auth, budget, invalid_params) }
     }
+}
 
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.transport.backoff = backoff;
-        self
-    }
-
-    pub fn with_observer(mut self, observer: CallObserver) -> Self {
-        self.transport.observer = Some(observer);
-        self
-    }
-
-    async fn call<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        route: &'static str,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-        idempotent: bool,
-    ) -> Result<(StatusCode, Body), ApiError> {
-        self.transport.call(method, route, path, query, body, idempotent).await
+impl OverTransport for MendixClient {
+    fn transport_mut(&mut self) -> &mut Transport {
+        &mut self.transport
     }
 }
 
@@ -214,7 +197,7 @@ impl WebhookApi for MendixClient {
                 query.push(("cursor", c.clone()));
             }
             let path = format!("/apps/{}/webhooks", seg(app));
-            let (_, body) = self.call::<()>(Method::GET, ROUTE_LIST, &path, &query, None, true).await?;
+            let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_LIST, &path, &query, None, true).await?;
             let page: ListPage = decode(&body)?;
             out.extend(page.webhooks.into_iter().map(|s| RemoteSummary {
                 id: s.id,
@@ -233,13 +216,14 @@ impl WebhookApi for MendixClient {
 
     async fn observe(&self, app: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
-        let (_, body) = self.call::<()>(Method::GET, ROUTE_ONE, &path, &[], None, true).await?;
+        let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_ONE, &path, &[], None, true).await?;
         Ok(decode::<Detailed>(&body)?.into())
     }
 
     async fn create(&self, app: &str, desired: &DesiredWebhook) -> Result<RemoteWebhook, ApiError> {
         let path = format!("/apps/{}/webhooks", seg(app));
-        let (_, body) = self.call(Method::POST, ROUTE_LIST, &path, &[], Some(&upsert(desired)), false).await?;
+        let (_, body) =
+            self.transport.call(Method::POST, ROUTE_LIST, &path, &[], Some(&upsert(desired)), false).await?;
         Ok(decode::<Detailed>(&body)?.into())
     }
 
@@ -252,18 +236,18 @@ impl WebhookApi for MendixClient {
         _observed: Option<&RemoteWebhook>,
     ) -> Result<(), ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
-        self.call(Method::PUT, ROUTE_ONE, &path, &[], Some(&upsert(desired)), true).await.map(|_| ())
+        self.transport.call(Method::PUT, ROUTE_ONE, &path, &[], Some(&upsert(desired)), true).await.map(|_| ())
     }
 
     async fn delete(&self, app: &str, id: &str) -> Result<(), ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
-        self.call::<()>(Method::DELETE, ROUTE_ONE, &path, &[], None, true).await.map(|_| ())
+        self.transport.call::<()>(Method::DELETE, ROUTE_ONE, &path, &[], None, true).await.map(|_| ())
     }
 }
 
 /// The error for a non-2xx answer, with Mendix's `invalid-params` (the fuzz tests call it).
 #[cfg(test)]
-fn error_from(status: StatusCode, body: &[u8], budget: &RateBudget) -> ApiError {
+fn error_from(status: reqwest::StatusCode, body: &[u8], budget: &RateBudget) -> ApiError {
     super::transport::error_from(status, body, budget, invalid_params)
 }
 

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -22,8 +22,7 @@ use super::WebhookApi;
 use super::budget::RateBudget;
 use super::error::{ApiError, InvalidParam, trim_remote};
 use super::model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook, header_map};
-use super::retry::Backoff;
-use super::transport::{Body, CallObserver, Transport, decode};
+use super::transport::{OverTransport, Transport, decode};
 
 /// Page size when listing (`count`).
 const PAGE_SIZE: usize = 100;
@@ -45,27 +44,11 @@ impl SocotraClient {
         let auth = SecretString::from(format!("Bearer {}", token.expose_secret()));
         SocotraClient { transport: Transport::new(http, base_url, auth, budget, invalid_reasons) }
     }
+}
 
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.transport.backoff = backoff;
-        self
-    }
-
-    pub fn with_observer(mut self, observer: CallObserver) -> Self {
-        self.transport.observer = Some(observer);
-        self
-    }
-
-    async fn call<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        route: &'static str,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-        idempotent: bool,
-    ) -> Result<(StatusCode, Body), ApiError> {
-        self.transport.call(method, route, path, query, body, idempotent).await
+impl OverTransport for SocotraClient {
+    fn transport_mut(&mut self) -> &mut Transport {
+        &mut self.transport
     }
 }
 
@@ -80,7 +63,7 @@ impl WebhookApi for SocotraClient {
         let mut out = Vec::new();
         for page in 0..MAX_PAGES {
             let query = [("offset", (page * PAGE_SIZE).to_string()), ("count", PAGE_SIZE.to_string())];
-            let (_, body) = self.call::<()>(Method::GET, ROUTE_LIST, &path, &query, None, true).await?;
+            let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_LIST, &path, &query, None, true).await?;
             let items: Vec<WebhookResponse> = decode(&body)?;
             let short = items.len() < PAGE_SIZE;
             out.extend(items.into_iter().map(|w| RemoteSummary {
@@ -99,7 +82,7 @@ impl WebhookApi for SocotraClient {
 
     async fn observe(&self, tenant: &str, locator: &str) -> Result<RemoteWebhook, ApiError> {
         let path = format!("/event/{}/webhooks/{}", seg(tenant), seg(locator));
-        let (_, body) = self.call::<()>(Method::GET, ROUTE_ONE, &path, &[], None, true).await?;
+        let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_ONE, &path, &[], None, true).await?;
         Ok(decode::<WebhookResponse>(&body)?.into())
     }
 
@@ -112,7 +95,7 @@ impl WebhookApi for SocotraClient {
             failure_handling: desired.failure_handling.clone().unwrap_or_else(empty_object),
             event_types: &desired.event_types,
         };
-        let (_, body) = self.call(Method::POST, ROUTE_CREATE, &path, &[], Some(&request), false).await?;
+        let (_, body) = self.transport.call(Method::POST, ROUTE_CREATE, &path, &[], Some(&request), false).await?;
         Ok(decode::<WebhookResponse>(&body)?.into())
     }
 
@@ -138,18 +121,18 @@ impl WebhookApi for SocotraClient {
         let patch = update_request(desired, observed);
         if patch.changes_anything(observed) {
             // Add/remove lists are idempotent: a retried PATCH ends in the same state.
-            self.call(Method::PATCH, ROUTE_ONE, &path, &[], Some(&patch), true).await?;
+            self.transport.call(Method::PATCH, ROUTE_ONE, &path, &[], Some(&patch), true).await?;
         }
         if desired.needs_unsuspend(observed) {
             let path = format!("{path}/unsuspend");
-            self.call::<()>(Method::PATCH, ROUTE_UNSUSPEND, &path, &[], None, true).await?;
+            self.transport.call::<()>(Method::PATCH, ROUTE_UNSUSPEND, &path, &[], None, true).await?;
         }
         Ok(())
     }
 
     async fn delete(&self, tenant: &str, locator: &str) -> Result<(), ApiError> {
         let path = format!("/event/{}/webhooks/{}", seg(tenant), seg(locator));
-        self.call::<()>(Method::DELETE, ROUTE_ONE, &path, &[], None, true).await.map(|_| ())
+        self.transport.call::<()>(Method::DELETE, ROUTE_ONE, &path, &[], None, true).await.map(|_| ())
     }
 }
 

@@ -59,6 +59,24 @@ pub struct Transport {
     invalid: InvalidParser,
 }
 
+/// A client built on a [`Transport`]: retries and the call observer are set the same way for
+/// every provider.
+pub trait OverTransport: Sized {
+    fn transport_mut(&mut self) -> &mut Transport;
+
+    /// Retries of idempotent calls (the default: 4 attempts, 200 ms doubling to 5 s).
+    fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.transport_mut().backoff = backoff;
+        self
+    }
+
+    /// Told about every HTTP exchange (metrics).
+    fn with_observer(mut self, observer: CallObserver) -> Self {
+        self.transport_mut().observer = Some(observer);
+        self
+    }
+}
+
 /// A successful response's body; private, so raw bodies never reach messages.
 pub type Body = bytes_body::Body;
 

@@ -5,6 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
+use reqwest::StatusCode;
 
 use super::*;
 use crate::providers::budget::MAX_WAIT;
