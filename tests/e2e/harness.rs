@@ -216,15 +216,7 @@ impl Env {
     // --- the fake's admin API ---
 
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.http.request(method, format!("{}{}", self.fake.admin_url(), path));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        assert!(status.is_success(), "admin {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        admin_call(&self.http, &self.fake.admin_url(), method, path, body).await
     }
 
     /// Requests the fake received with `method` (all routes and statuses), or all when "*".
@@ -281,6 +273,25 @@ impl Env {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// One call of a fake's admin API (`admin_url` + `path`); it must succeed. JSON answer or null.
+pub async fn admin_call(
+    http: &reqwest::Client,
+    admin_url: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = http.request(method, format!("{admin_url}{path}"));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert!(status.is_success(), "admin {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
 pub fn condition<'a>(

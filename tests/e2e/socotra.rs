@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::harness::{condition, operator, webhook_id};
+use super::harness::{admin_call, condition, operator, webhook_id};
 
 /// One test's world: a namespace, a fake Socotra API with one tenant and token, the token
 /// Secret and a WebhookProvider `socotra` pointing at the fake.
@@ -155,15 +155,7 @@ impl SocotraEnv {
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.http.request(method, format!("{}{}", self.fake.admin_url(), path));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        assert!(status.is_success(), "admin {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        admin_call(&self.http, &self.fake.admin_url(), method, path, body).await
     }
 
     /// Requests the fake answered, by method and (optionally) route suffix and status.
