@@ -9,10 +9,23 @@ use kube::api::{Api, ObjectMeta, PostParams};
 use kube::{Resource, ResourceExt};
 use secrecy::SecretString;
 
-use crate::controller::error::ReconcileError;
 use crate::crd::Webhook;
 
 /// Label on Secrets hookwright creates (the chart's admission policy keys on it).
+/// Why a Secret value could not be read. The controller reports each with its own reason
+/// (`SecretNotFound`, `InvalidSecret`); messages name the Secret and key, never the value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("Secret {namespace}/{name} not found ({purpose})")]
+    NotFound { namespace: String, name: String, purpose: &'static str },
+    #[error("Secret {namespace}/{name} has no key {key:?} ({purpose})")]
+    KeyMissing { namespace: String, name: String, key: String, purpose: &'static str },
+    #[error("Secret {namespace}/{name} key {key:?} is empty or not UTF-8 text ({purpose})")]
+    ValueInvalid { namespace: String, name: String, key: String, purpose: &'static str },
+    #[error("Kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+}
+
 pub const MANAGED_BY_LABEL: (&str, &str) = ("app.kubernetes.io/managed-by", "hookwright");
 /// Key of the generated validation secret in its Secret.
 pub const GENERATED_KEY: &str = "secret";
@@ -36,21 +49,21 @@ pub async fn read_key(
     name: &str,
     key: &str,
     purpose: &'static str,
-) -> Result<SecretString, ReconcileError> {
+) -> Result<SecretString, SecretError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let secret = api.get_opt(name).await?.ok_or_else(|| ReconcileError::SecretNotFound {
+    let secret = api.get_opt(name).await?.ok_or_else(|| SecretError::NotFound {
         namespace: namespace.into(),
         name: name.into(),
         purpose,
     })?;
     value_of(&secret, key)
-        .ok_or_else(|| ReconcileError::SecretKeyMissing {
+        .ok_or_else(|| SecretError::KeyMissing {
             namespace: namespace.into(),
             name: name.into(),
             key: key.into(),
             purpose,
         })?
-        .map_err(|()| ReconcileError::SecretValueInvalid {
+        .map_err(|()| SecretError::ValueInvalid {
             namespace: namespace.into(),
             name: name.into(),
             key: key.into(),
@@ -77,14 +90,14 @@ fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
 
 /// The generated validation secret of `wh`: read from its owned Secret, or generated and
 /// stored there once. Never regenerated while that Secret exists.
-pub async fn generated_validation_secret(client: &kube::Client, wh: &Webhook) -> Result<SecretString, ReconcileError> {
+pub async fn generated_validation_secret(client: &kube::Client, wh: &Webhook) -> Result<SecretString, SecretError> {
     let ns = wh.namespace().unwrap_or_default();
     let name = generated_secret_name(&wh.name_any());
     let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
     if let Some(existing) = api.get_opt(&name).await? {
         return match value_of(&existing, GENERATED_KEY) {
             Some(Ok(v)) => Ok(v),
-            _ => Err(ReconcileError::SecretValueInvalid {
+            _ => Err(SecretError::ValueInvalid {
                 namespace: ns,
                 name,
                 key: GENERATED_KEY.into(),
@@ -110,7 +123,7 @@ pub async fn generated_validation_secret(client: &kube::Client, wh: &Webhook) ->
         // Another worker (or a previous run) created it first: use what is stored.
         Err(kube::Error::Api(s)) if s.code == 409 => {
             let stored = api.get(&name).await?;
-            value_of(&stored, GENERATED_KEY).and_then(Result::ok).ok_or(ReconcileError::SecretValueInvalid {
+            value_of(&stored, GENERATED_KEY).and_then(Result::ok).ok_or(SecretError::ValueInvalid {
                 namespace: ns,
                 name,
                 key: GENERATED_KEY.into(),

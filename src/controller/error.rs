@@ -30,6 +30,22 @@ pub enum ReconcileError {
     Kube(#[from] kube::Error),
 }
 
+impl From<crate::secrets::SecretError> for ReconcileError {
+    fn from(e: crate::secrets::SecretError) -> Self {
+        use crate::secrets::SecretError as S;
+        match e {
+            S::NotFound { namespace, name, purpose } => ReconcileError::SecretNotFound { namespace, name, purpose },
+            S::KeyMissing { namespace, name, key, purpose } => {
+                ReconcileError::SecretKeyMissing { namespace, name, key, purpose }
+            }
+            S::ValueInvalid { namespace, name, key, purpose } => {
+                ReconcileError::SecretValueInvalid { namespace, name, key, purpose }
+            }
+            S::Kube(e) => ReconcileError::Kube(e),
+        }
+    }
+}
+
 fn in_ns(ns: &Option<String>) -> String {
     ns.as_ref().map(|n| format!(" in namespace {n}")).unwrap_or_default()
 }

@@ -92,7 +92,7 @@ pub async fn reconcile<K: ProviderObject>(p: Arc<K>, ctx: Arc<Context>) -> Resul
 }
 
 async fn read_token(ctx: &Context, t: &TokenRef) -> Result<secrecy::SecretString, super::error::ReconcileError> {
-    crate::secrets::read_key(&ctx.client, &t.namespace, &t.name, &t.key, "provider token").await
+    crate::secrets::read_key(&ctx.client, &t.namespace, &t.name, &t.key, "provider token").await.map_err(Into::into)
 }
 
 pub fn error_policy<K: ProviderObject>(p: Arc<K>, err: &kube::Error, _ctx: Arc<Context>) -> Action {

@@ -274,7 +274,7 @@ async fn validation_secret(
                 Some(problem) => Err(rejected(ns, &r.name, &r.key, purpose, problem)),
             }
         }
-        None => crate::secrets::generated_validation_secret(&ctx.client, wh).await.map(Some),
+        None => Ok(Some(crate::secrets::generated_validation_secret(&ctx.client, wh).await?)),
     }
 }
 
