@@ -17,6 +17,7 @@
 pub mod backoff;
 pub mod controller;
 pub mod crd;
+pub mod import;
 pub mod leader;
 pub mod metrics;
 pub mod providers;

@@ -38,6 +38,8 @@ enum Command {
     Verify(cli::verify::VerifyArgs),
     /// Verifying reverse proxy: check each delivery's signature, timestamp and webhook-id, forward good ones upstream.
     Receive(cli::receive::ReceiveArgs),
+    /// Write a Webhook (adopting it, deletionPolicy Orphan) for every webhook that already exists at a provider.
+    Import(cli::import::ImportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Crd(args) => cli::crd::run(args),
         Command::Verify(args) => cli::verify::run(args),
         Command::Receive(args) => cli::receive::run(args),
+        Command::Import(args) => cli::import::run(args),
         Command::Version => {
             println!("hookwright {}", env!("CARGO_PKG_VERSION"));
             std::process::ExitCode::SUCCESS

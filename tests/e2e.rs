@@ -8,6 +8,7 @@ mod e2e {
     mod errors;
     pub mod harness;
     mod hostile;
+    mod import;
     mod leaks;
     mod lifecycle;
     mod ownership;

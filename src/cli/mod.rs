@@ -1,5 +1,6 @@
 //! One file per subcommand of the `hookwright` binary.
 pub mod crd;
+pub mod import;
 pub mod receive;
 pub mod run;
 pub mod verify;

@@ -192,7 +192,8 @@ impl WebhookApi for MendixClient {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut query = vec![("limit", PAGE_SIZE.to_string()), ("ascOrder", "true".to_string())];
+            let limit = self.transport.page_size.unwrap_or(PAGE_SIZE as usize);
+            let mut query = vec![("limit", limit.to_string()), ("ascOrder", "true".to_string())];
             if let Some(c) = &cursor {
                 query.push(("cursor", c.clone()));
             }

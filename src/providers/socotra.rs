@@ -61,11 +61,12 @@ impl WebhookApi for SocotraClient {
     async fn list(&self, tenant: &str) -> Result<Vec<RemoteSummary>, ApiError> {
         let path = format!("/event/{}/webhooks/list", seg(tenant));
         let mut out = Vec::new();
+        let size = self.transport.page_size.unwrap_or(PAGE_SIZE);
         for page in 0..MAX_PAGES {
-            let query = [("offset", (page * PAGE_SIZE).to_string()), ("count", PAGE_SIZE.to_string())];
+            let query = [("offset", (page * size).to_string()), ("count", size.to_string())];
             let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_LIST, &path, &query, None, true).await?;
             let items: Vec<WebhookResponse> = decode(&body)?;
-            let short = items.len() < PAGE_SIZE;
+            let short = items.len() < size;
             out.extend(items.into_iter().map(|w| RemoteSummary {
                 id: w.locator,
                 name: w.name,

@@ -56,6 +56,8 @@ pub struct Transport {
     budget: Arc<RateBudget>,
     pub(crate) backoff: Backoff,
     pub(crate) observer: Option<CallObserver>,
+    /// Items per page when listing; `None`: the client's default.
+    pub(crate) page_size: Option<usize>,
     invalid: InvalidParser,
 }
 
@@ -67,6 +69,12 @@ pub trait OverTransport: Sized {
     /// Retries of idempotent calls (the default: 4 attempts, 200 ms doubling to 5 s).
     fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.transport_mut().backoff = backoff;
+        self
+    }
+
+    /// Items per page when listing (for APIs, proxies or tests with a smaller page limit).
+    fn with_page_size(mut self, n: usize) -> Self {
+        self.transport_mut().page_size = Some(n.max(1));
         self
     }
 
@@ -95,6 +103,7 @@ impl Transport {
             budget,
             backoff: Backoff::default(),
             observer: None,
+            page_size: None,
             invalid,
         }
     }
