@@ -366,3 +366,50 @@ async fn unauthorized_forbidden_and_rate_limited_are_reported_as_for_mendix() {
     env.create(env.webhook_json("third")).await;
     env.wait_reason("third", "RateLimited").await;
 }
+
+/// `hookwright import` through the same provider seam (issue 15): Socotra webhooks made in the
+/// portal (several header values, failure handling, a disabled one) are adopted as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_socotra_webhooks_are_adopted_as_they_are() {
+    let env = socotra_env("soc-import", &Permission::ALL).await;
+    let cp = hookwright_testenv::shared().await;
+    let mut values = Vec::new();
+    for i in 0..3 {
+        let key = format!("rk-{i}-{}", uuid::Uuid::new_v4().simple());
+        values.push(key.clone());
+        let hook = json!({
+            "name": format!("Portal policy hook {i}"), "enabled": i != 2,
+            "endpoint": {"url": format!("https://hooks.example.com/portal/{i}"),
+                         "headers": {"X-Receiver-Key": [key], "X-Tags": ["billing", "eu"]}},
+            "failureHandling": {"onFailure": "divert", "retry": {"strategy": "linear", "intervalSeconds": 60, "attempts": 2}},
+            "eventTypes": ["policy.issued"],
+        });
+        env.admin(reqwest::Method::POST, &format!("/tenants/{}/webhooks", env.tenant), Some(hook)).await;
+    }
+    env.admin(reqwest::Method::DELETE, "/requests", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookwright"))
+        .args(["import", "--provider", "socotra", "-n", &env.ns, "--secrets", "create", "--out"])
+        .arg(dir.path())
+        .env("KUBECONFIG", cp.kubeconfig_path())
+        .output()
+        .unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(values.iter().all(|v| !printed.contains(v.as_str())), "a header value was printed: {printed}");
+    let kubectl = hookwright_testenv::bin_dir().join("kubectl");
+    let applied = std::process::Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(cp.kubeconfig_path())
+        .args(["apply", "-f"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(applied.status.success(), "{}", String::from_utf8_lossy(&applied.stderr));
+    for i in 0..3 {
+        let name = format!("portal-policy-hook-{i}");
+        let wh = env.wait_ready(&name).await;
+        assert_eq!(condition(&wh, "Synced").unwrap().reason, "Adopted", "{name}");
+    }
+    assert_eq!(env.writes().await, 0, "adopted as they are: no POST, PATCH or DELETE");
+}
