@@ -213,7 +213,7 @@ pub async fn find_pending_create(
 ) -> Result<Option<String>, ApiError> {
     let name = status.create_pending_name.as_deref().unwrap_or(fallback.0);
     let url = status.create_pending_url.as_deref().unwrap_or(fallback.1);
-    let listed = api.list(scope).await?;
+    let listed = api.list_named(scope, name).await?;
     Ok(listed.into_iter().find(|s| s.name == name && s.url == url && unclaimed(&s.id)).map(|s| s.id))
 }
 

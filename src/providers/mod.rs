@@ -28,6 +28,11 @@ pub use transport::{CallObserver, MAX_BODY, Timeouts, http_client};
 pub trait WebhookApi: Send + Sync {
     /// Every webhook of `scope`, following pagination to the end.
     async fn list(&self, scope: &str) -> Result<Vec<RemoteSummary>, ApiError>;
+    /// The webhooks of `scope` named `name` (recovery of an interrupted create). A provider
+    /// that filters by name on its side overrides this; the default lists everything.
+    async fn list_named(&self, scope: &str, name: &str) -> Result<Vec<RemoteSummary>, ApiError> {
+        Ok(self.list(scope).await?.into_iter().filter(|s| s.name == name).collect())
+    }
     /// The remote webhook as it is now (404 → [`ApiError::NotFound`]).
     async fn observe(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError>;
     /// Creates a webhook and returns it with its new id. Never retried by the client: a lost

@@ -52,18 +52,17 @@ impl OverTransport for SocotraClient {
     }
 }
 
-fn seg(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-#[async_trait::async_trait]
-impl WebhookApi for SocotraClient {
-    async fn list(&self, tenant: &str) -> Result<Vec<RemoteSummary>, ApiError> {
+impl SocotraClient {
+    /// All pages of the list, optionally filtered by exact name on Socotra's side.
+    async fn list_where(&self, tenant: &str, name: Option<&str>) -> Result<Vec<RemoteSummary>, ApiError> {
         let path = format!("/event/{}/webhooks/list", seg(tenant));
         let mut out = Vec::new();
         let size = self.transport.page_size.unwrap_or(PAGE_SIZE);
         for page in 0..MAX_PAGES {
-            let query = [("offset", (page * size).to_string()), ("count", size.to_string())];
+            let mut query = vec![("offset", (page * size).to_string()), ("count", size.to_string())];
+            if let Some(n) = name {
+                query.push(("name", n.to_string()));
+            }
             let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_LIST, &path, &query, None, true).await?;
             let items: Vec<WebhookResponse> = decode(&body)?;
             let short = items.len() < size;
@@ -79,6 +78,23 @@ impl WebhookApi for SocotraClient {
             }
         }
         Ok(out)
+    }
+}
+
+fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[async_trait::async_trait]
+impl WebhookApi for SocotraClient {
+    async fn list(&self, tenant: &str) -> Result<Vec<RemoteSummary>, ApiError> {
+        self.list_where(tenant, None).await
+    }
+
+    /// Socotra filters by exact name on its side (`?name=`).
+    async fn list_named(&self, tenant: &str, name: &str) -> Result<Vec<RemoteSummary>, ApiError> {
+        let found = self.list_where(tenant, Some(name)).await?;
+        Ok(found.into_iter().filter(|s| s.name == name).collect())
     }
 
     async fn observe(&self, tenant: &str, locator: &str) -> Result<RemoteWebhook, ApiError> {

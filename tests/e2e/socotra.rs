@@ -329,7 +329,12 @@ async fn a_webhook_deleted_in_the_portal_is_done_on_delete_and_a_lost_create_is_
     env.admin(reqwest::Method::PUT, "/faults", Some(json!({}))).await;
     let wh = env.wait_reason("hook", "Recovered").await;
     assert_eq!(env.remote_count().await, 1, "recovered, not created twice");
-    assert!(env.count("GET", "/list", None).await >= 1);
+    // Recovery asked Socotra for the webhooks of that name only.
+    let log = env.admin(reqwest::Method::GET, "/request-log", None).await;
+    let lists: Vec<&Value> =
+        log["requests"].as_array().unwrap().iter().filter(|r| r["route"] == "/event/{tenant}/webhooks/list").collect();
+    assert!(!lists.is_empty());
+    assert!(lists.iter().all(|r| r["query"].as_str().is_some_and(|q| q.contains("name="))), "{lists:?}");
     let id = webhook_id(&wh);
 
     // Deleted in the portal, then the object is deleted: the 404 counts as done.
