@@ -51,9 +51,10 @@ pub fn goals(out: &Value) -> Value {
     let le = |v: Option<f64>, max: f64| v.map(|v| v <= max + 1e-9);
     let eq = |v: Option<f64>, x: f64| v.map(|v| (v - x).abs() < 1e-9);
     let rss = f("/memory/n_steady/rss_kib").map(|k| k / 1024.0);
-    // Both after a restart with the same Webhooks, without and with the Secrets.
+    // The same process (restarted, settled) before and after the Secrets were created: two
+    // restarts differ by more than the goal on their own (25 MiB at 10,000).
     let without = f("/restart/rss/rss_kib").map(|k| k / 1024.0);
-    let with = f("/memory/unrelated_secrets/after_restart/rss_kib").map(|k| k / 1024.0);
+    let with = f("/memory/unrelated_secrets/live/rss_kib").map(|k| k / 1024.0);
     let extra = with.zip(without).map(|(a, b)| a - b);
     let at = if n >= 10_000.0 { String::new() } else { format!(" (goal is for 10,000; measured at {n})") };
     json!([
@@ -108,7 +109,13 @@ pub fn goals(out: &Value) -> Value {
             eq(f("/restart/calls_per_restart"), 0.0)
         ),
         goal(&format!("RSS at {n} Webhooks{at}"), rss, "MiB", "≤ 48", le(rss, 48.0)),
-        goal("RSS added by the unrelated Secrets (30,000 in the goal)", extra, "MiB", "≤ 5", le(extra, 5.0)),
+        goal(
+            "RSS added by the unrelated Secrets (30,000 in the goal; same process before/after)",
+            extra,
+            "MiB",
+            "≤ 5",
+            le(extra, 5.0)
+        ),
         goal(&format!("idle CPU at {n}{at}"), f("/cpu/millicores"), "millicores", "≤ 5", le(f("/cpu/millicores"), 5.0)),
         goal(
             "edit-to-PUT p99 while the others sit idle",
