@@ -14,7 +14,7 @@ use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::{ProviderKind, Webhook};
 
 /// Something a Webhook depends on.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dependency {
     /// A Secret in the Webhook's namespace: namespace, name.
     Secret(String, String),
@@ -53,7 +53,7 @@ pub fn dependencies(wh: &Webhook) -> Vec<Dependency> {
         let sources = h.value_from.iter().chain(h.values.iter().flatten().filter_map(|v| v.value_from.as_ref()));
         out.extend(sources.map(|f| Dependency::Secret(ns.clone(), f.secret_key_ref.name.clone())));
     }
-    out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    out.sort();
     out.dedup();
     out
 }
