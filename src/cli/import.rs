@@ -8,10 +8,9 @@ use std::sync::Arc;
 use hookwright::crd::{ClusterWebhookProvider, EXTERNAL_ID_ANNOTATION, ProviderKind, Webhook, WebhookProvider};
 use hookwright::import::{self, Found, Imported, Settings};
 use hookwright::providers::budget::RateBudget;
-use hookwright::providers::mendix::MendixClient;
-use hookwright::providers::socotra::SocotraClient;
-use hookwright::providers::transport::OverTransport as _;
-use hookwright::providers::{Endpoint, Flavor, ProviderEndpoint as _, Timeouts, TokenRef, WebhookApi, http_client};
+use hookwright::providers::{
+    ClientOptions, Endpoint, Flavor, ProviderEndpoint as _, Timeouts, TokenRef, WebhookApi, connect, http_client,
+};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use secrecy::SecretString;
 
@@ -238,22 +237,7 @@ fn client_for(
 ) -> Result<Arc<dyn WebhookApi>, ImportError> {
     let http = http_client(Timeouts::default())?;
     let budget = Arc::new(RateBudget::new(endpoint.requests_per_hour));
-    Ok(match endpoint.flavor {
-        Flavor::Mendix => {
-            let c = MendixClient::new(http, &endpoint.base_url, token, budget);
-            Arc::new(match page_size {
-                Some(n) => c.with_page_size(n),
-                None => c,
-            })
-        }
-        Flavor::Socotra => {
-            let c = SocotraClient::new(http, &endpoint.base_url, token, budget);
-            Arc::new(match page_size {
-                Some(n) => c.with_page_size(n),
-                None => c,
-            })
-        }
-    })
+    Ok(connect(endpoint, http, token, budget, ClientOptions { observer: None, page_size }))
 }
 
 /// Remote ids that Webhooks in the cluster already manage (status or annotation) → "ns/name".

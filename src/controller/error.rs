@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::providers::{ApiError, NoTarget, Unsupported};
+use crate::secrets::SecretError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -12,12 +13,9 @@ pub enum ReconcileError {
     ProviderUnsupported(#[from] Unsupported),
     #[error(transparent)]
     NoTarget(#[from] NoTarget),
-    #[error("Secret {namespace}/{name} not found ({purpose})")]
-    SecretNotFound { namespace: String, name: String, purpose: &'static str },
-    #[error("Secret {namespace}/{name} has no key {key:?} ({purpose})")]
-    SecretKeyMissing { namespace: String, name: String, key: String, purpose: &'static str },
-    #[error("Secret {namespace}/{name} key {key:?} is empty or not UTF-8 text ({purpose})")]
-    SecretValueInvalid { namespace: String, name: String, key: String, purpose: &'static str },
+    /// A referenced Secret or key is missing, or its value is not text (`secrets.rs`).
+    #[error(transparent)]
+    Secret(SecretError),
     #[error("Secret {namespace}/{name} key {key:?} is not usable as {purpose}: {problem}")]
     SecretValueRejected { namespace: String, name: String, key: String, purpose: &'static str, problem: &'static str },
     #[error(
@@ -30,18 +28,12 @@ pub enum ReconcileError {
     Kube(#[from] kube::Error),
 }
 
-impl From<crate::secrets::SecretError> for ReconcileError {
-    fn from(e: crate::secrets::SecretError) -> Self {
-        use crate::secrets::SecretError as S;
+impl From<SecretError> for ReconcileError {
+    /// A Kubernetes failure while reading a Secret is a Kubernetes failure like any other.
+    fn from(e: SecretError) -> Self {
         match e {
-            S::NotFound { namespace, name, purpose } => ReconcileError::SecretNotFound { namespace, name, purpose },
-            S::KeyMissing { namespace, name, key, purpose } => {
-                ReconcileError::SecretKeyMissing { namespace, name, key, purpose }
-            }
-            S::ValueInvalid { namespace, name, key, purpose } => {
-                ReconcileError::SecretValueInvalid { namespace, name, key, purpose }
-            }
-            S::Kube(e) => ReconcileError::Kube(e),
+            SecretError::Kube(e) => ReconcileError::Kube(e),
+            other => ReconcileError::Secret(other),
         }
     }
 }
@@ -56,8 +48,11 @@ impl ReconcileError {
         match self {
             ReconcileError::ProviderNotFound { .. } | ReconcileError::ProviderUnsupported(_) => "ProviderNotReady",
             ReconcileError::NoTarget(_) => "InvalidSpec",
-            ReconcileError::SecretNotFound { .. } | ReconcileError::SecretKeyMissing { .. } => "SecretNotFound",
-            ReconcileError::SecretValueInvalid { .. } | ReconcileError::SecretValueRejected { .. } => "InvalidSecret",
+            ReconcileError::Secret(SecretError::NotFound { .. } | SecretError::KeyMissing { .. }) => "SecretNotFound",
+            ReconcileError::Secret(SecretError::ValueInvalid { .. }) | ReconcileError::SecretValueRejected { .. } => {
+                "InvalidSecret"
+            }
+            ReconcileError::Secret(SecretError::Kube(_)) => "KubernetesError",
             ReconcileError::AdoptionConflict { .. } => "AdoptionConflict",
             ReconcileError::Api(e) => match e {
                 ApiError::Invalid(_) => "InvalidSpec",
@@ -130,12 +125,12 @@ mod tests {
 
     #[test]
     fn messages_name_the_secret_not_its_value() {
-        let e = ReconcileError::SecretKeyMissing {
+        let e = ReconcileError::from(SecretError::KeyMissing {
             namespace: "a".into(),
             name: "s".into(),
             key: "k".into(),
             purpose: "validation secret",
-        };
+        });
         assert_eq!(e.to_string(), "Secret a/s has no key \"k\" (validation secret)");
         assert_eq!(e.reason(), "SecretNotFound");
     }

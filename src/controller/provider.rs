@@ -12,6 +12,7 @@ use super::error::ReconcileError;
 use super::identity::{ProviderKey, token_hash};
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
 use crate::providers::{CallObserver, Endpoint, ProviderEndpoint as _, WebhookApi};
+use crate::secrets::SecretError;
 
 /// The provider a reconcile talks to.
 pub struct Resolved {
@@ -28,8 +29,7 @@ pub async fn resolve_for_cleanup(ctx: &Context, wh: &Webhook) -> Result<Resolved
     match resolve(ctx, wh).await {
         Err(
             e @ (ReconcileError::ProviderNotFound { .. }
-            | ReconcileError::SecretNotFound { .. }
-            | ReconcileError::SecretKeyMissing { .. }),
+            | ReconcileError::Secret(SecretError::NotFound { .. } | SecretError::KeyMissing { .. })),
         ) => {
             let key = key_of(wh);
             let id = key.id();
@@ -97,6 +97,7 @@ fn client(ctx: &Context, key: ProviderKey, endpoint: &Endpoint, token: SecretStr
             metrics.rate_budget(&label, remaining);
         }
     });
-    let api = crate::providers::connect(endpoint, ctx.http.clone(), token, budget, observer);
+    let options = crate::providers::ClientOptions { observer: Some(observer), page_size: None };
+    let api = crate::providers::connect(endpoint, ctx.http.clone(), token, budget, options);
     Resolved { api, endpoint: endpoint.clone(), key, token_hash }
 }

@@ -10,7 +10,7 @@ use super::WebhookApi;
 use super::budget::RateBudget;
 use super::mendix::MendixClient;
 use super::socotra::SocotraClient;
-use super::transport::{CallObserver, OverTransport as _};
+use super::transport::{CallObserver, OverTransport};
 use crate::crd::{ClusterWebhookProvider, WebhookProvider};
 
 /// The provider APIs this operator speaks.
@@ -107,19 +107,34 @@ fn endpoint(flavor: Flavor, base_url: &str, token: TokenRef, rph: Option<u32>, t
     }
 }
 
-/// A client for `endpoint` with `token`, spending `budget` and telling `observer` about every
-/// call (method, route template, status).
+/// How a client is set up besides its endpoint and token.
+#[derive(Clone, Default)]
+pub struct ClientOptions {
+    /// Told about every call (method, route template, status).
+    pub observer: Option<CallObserver>,
+    /// Items per page when listing; `None`: the client's default.
+    pub page_size: Option<usize>,
+}
+
+/// A client for `endpoint` with `token`, spending `budget`.
 pub fn connect(
     endpoint: &Endpoint,
     http: reqwest::Client,
     token: SecretString,
     budget: Arc<RateBudget>,
-    observer: CallObserver,
+    options: ClientOptions,
 ) -> Arc<dyn WebhookApi> {
-    match endpoint.flavor {
-        Flavor::Mendix => Arc::new(MendixClient::new(http, &endpoint.base_url, token, budget).with_observer(observer)),
-        Flavor::Socotra => {
-            Arc::new(SocotraClient::new(http, &endpoint.base_url, token, budget).with_observer(observer))
+    fn configured<C: OverTransport>(mut client: C, options: ClientOptions) -> C {
+        if let Some(o) = options.observer {
+            client = client.with_observer(o);
         }
+        if let Some(n) = options.page_size {
+            client = client.with_page_size(n);
+        }
+        client
+    }
+    match endpoint.flavor {
+        Flavor::Mendix => Arc::new(configured(MendixClient::new(http, &endpoint.base_url, token, budget), options)),
+        Flavor::Socotra => Arc::new(configured(SocotraClient::new(http, &endpoint.base_url, token, budget), options)),
     }
 }

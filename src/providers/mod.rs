@@ -15,7 +15,7 @@ pub mod target;
 pub mod test_delivery;
 pub mod transport;
 
-pub use endpoint::{Endpoint, Flavor, ProviderEndpoint, TokenRef, Unsupported, connect};
+pub use endpoint::{ClientOptions, Endpoint, Flavor, ProviderEndpoint, TokenRef, Unsupported, connect};
 pub use error::{ApiError, InvalidParam};
 pub use model::{DesiredWebhook, Header, RemoteSummary, RemoteWebhook, header_value_problem};
 pub use target::{NoTarget, Target};
