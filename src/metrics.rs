@@ -32,6 +32,7 @@ pub struct Metrics {
     duration: Histogram,
     in_flight: Gauge,
     budget: Family<ProviderLabels, Gauge>,
+    drift_calls: Counter,
 }
 
 impl Default for Metrics {
@@ -42,6 +43,7 @@ impl Default for Metrics {
         let duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         let in_flight = Gauge::default();
         let budget = Family::<ProviderLabels, Gauge>::default();
+        let drift_calls = Counter::default();
         registry.register("reconciles", "Reconciles by result (a condition reason)", reconciles.clone());
         registry.register(
             "provider_requests",
@@ -55,7 +57,12 @@ impl Default for Metrics {
             "Requests left in the provider's rate-limit window (X-RateLimit-Remaining), by provider",
             budget.clone(),
         );
-        Metrics { registry, reconciles, api_calls, duration, in_flight, budget }
+        registry.register(
+            "drift_calls",
+            "Provider requests spent on drift checks (list pages of the sweep, and full reads it asked for)",
+            drift_calls.clone(),
+        );
+        Metrics { registry, reconciles, api_calls, duration, in_flight, budget, drift_calls }
     }
 }
 
@@ -81,6 +88,10 @@ impl Metrics {
 
     pub fn rate_budget(&self, provider: &str, remaining: u64) {
         self.budget.get_or_create(&ProviderLabels { provider: provider.into() }).set(remaining as i64);
+    }
+
+    pub fn drift_calls(&self, n: u64) {
+        self.drift_calls.inc_by(n);
     }
 
     /// The text exposition format.

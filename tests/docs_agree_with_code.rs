@@ -4,7 +4,10 @@
 //! not exist).
 use std::path::{Path, PathBuf};
 
-use hookwright::crd::{EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION};
+use hookwright::crd::{
+    CREATE_INTENT_ANNOTATION, EXTERNAL_ID_ANNOTATION, FINALIZER, RECONCILE_REQUESTED_ANNOTATION,
+    TEST_DELIVERY_ANNOTATION,
+};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -25,7 +28,13 @@ fn every_hookwright_dev_name_in_the_docs_exists_in_the_code() {
     for dir in ["docs", "charts/hookwright", "examples", "gitops"] {
         files(&root.join(dir), &mut paths);
     }
-    let known = [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION, FINALIZER];
+    let known = [
+        EXTERNAL_ID_ANNOTATION,
+        CREATE_INTENT_ANNOTATION,
+        RECONCILE_REQUESTED_ANNOTATION,
+        TEST_DELIVERY_ANNOTATION,
+        FINALIZER,
+    ];
     let mut unknown = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap();

@@ -16,9 +16,15 @@ pub struct RunArgs {
     /// Reconciles running at once.
     #[arg(long, env = "HOOKWRIGHT_CONCURRENCY", default_value_t = 4)]
     concurrency: u16,
-    /// How often each remote webhook is read back to repair portal edits (e.g. 10m, 30s, 1h).
+    /// How often each app (or tenant) is listed to find portal edits (e.g. 10m, 30s, 1h); the
+    /// Webhooks whose listing differs are read back and repaired. Stretched when
+    /// --drift-budget does not allow one list per scope per interval.
     #[arg(long, env = "HOOKWRIGHT_DRIFT_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     drift_interval: Duration,
+    /// Requests per hour per token that drift checks may spend (default: a tenth of Mendix's
+    /// 1,000 requests/hour).
+    #[arg(long, env = "HOOKWRIGHT_DRIFT_BUDGET", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    drift_budget: u32,
     /// Log format: text or json.
     #[arg(long, env = "HOOKWRIGHT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -97,7 +103,11 @@ async fn operate(args: RunArgs) -> anyhow::Result<()> {
         hookwright::server::serve(args.metrics_addr, hookwright::server::router(ready.clone(), metrics.clone()))
             .await?;
     let http = http_client(Timeouts { connect: args.api_connect_timeout, request: args.api_timeout })?;
-    let settings = Settings { drift_interval: args.drift_interval, test_delivery: args.enable_test_delivery };
+    let settings = Settings {
+        drift_interval: args.drift_interval,
+        drift_budget: args.drift_budget,
+        test_delivery: args.enable_test_delivery,
+    };
     let leadership = if args.leader_election {
         let lease = LeaseSettings {
             namespace: args

@@ -10,8 +10,10 @@ use tokio::sync::mpsc;
 
 use super::claims::Claims;
 use super::dependents::Dependents;
+use super::drift_sweep::Suspects;
 use super::identity::ProviderKey;
 use super::remembered::Remembered;
+use super::unseen_writes::UnseenWrites;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
 use crate::metrics::Metrics;
@@ -20,8 +22,10 @@ use crate::providers::budget::Budgets;
 /// Operator settings (from `hookwright run` flags).
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// How often a remote webhook is read back to catch edits made in the portal.
+    /// How often each scope (app, tenant) is listed to catch edits made in the portal.
     pub drift_interval: Duration,
+    /// Requests per hour per token that drift checks may spend.
+    pub drift_budget: u32,
     /// Send test deliveries when asked by annotation (makes the cluster call out).
     pub test_delivery: bool,
 }
@@ -53,6 +57,10 @@ pub struct Context {
     pub dependents: Dependents,
     /// Credentials kept for cleanup (provider endpoint and token, in memory).
     pub remembered: Remembered,
+    /// Webhooks the drift sweep wants read back.
+    pub drift_suspects: Suspects,
+    /// Our status writes the Webhook watch has not shown yet.
+    pub unseen_writes: UnseenWrites,
     failures: Mutex<HashMap<String, u32>>,
     /// By provider key: the token hash and what the provider said about it.
     auth: Mutex<HashMap<String, ([u8; 32], AuthOutcome)>>,
@@ -76,6 +84,8 @@ impl Context {
             claims: Claims::default(),
             dependents: Dependents::default(),
             remembered: Remembered::default(),
+            unseen_writes: UnseenWrites::default(),
+            drift_suspects: Suspects::default(),
             failures: Mutex::default(),
             auth: Mutex::default(),
             namespaced_tx,

@@ -1,21 +1,20 @@
 //! Steps 5–6 of the reconcile story: make the remote webhook equal to the desired state with
 //! the fewest calls, crash-safely. Talks to the provider through [`WebhookApi`] and records
 //! progress through [`Checkpoint`], so it runs against in-memory fakes in unit tests.
-use std::time::Duration;
-
 use crate::controller::error::ReconcileError;
 use crate::crd::WebhookStatus;
 use crate::providers::{ApiError, DesiredWebhook, WebhookApi};
 
-/// What converging writes to, and learns from, the apiserver: durable progress of a create,
+/// What converging writes to, and learns from, the apiserver: the durable mark of a create,
 /// and what only a fresh read (not the reflector cache, which lags our own writes) can tell.
+/// The id a create made is recorded by the status write that ends every reconcile.
 #[async_trait::async_trait]
 pub trait Checkpoint: Send + Sync {
-    /// Writes the whole status (the create marker before a POST, the id right after it).
-    async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError>;
-    /// Records the remote id on the object (the `hookwright.dev/external-id` annotation).
-    async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError>;
-    /// The status as the apiserver has it now. Read before any decision that could create.
+    /// Records the create marker of `status` (`createPending*`) durably before a POST, or
+    /// forgets a recorded one when `status` has none (a definite rejection).
+    async fn save_create_marker(&self, status: &WebhookStatus) -> Result<(), ReconcileError>;
+    /// The status as the apiserver has it now, with its create marker. Read before any
+    /// decision that could create.
     async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError>;
     /// Another live object ("namespace/name") whose status records remote webhook `id`.
     fn claimed_by(&self, id: &str) -> Option<String>;
@@ -29,12 +28,11 @@ pub struct Inputs<'a> {
     pub desired: &'a DesiredWebhook,
     /// `applied_hash` of `desired`.
     pub hash: &'a str,
-    /// The id in the external-id annotation, if any (set by us after a create, or by a user
-    /// to adopt an existing webhook).
+    /// The id in the external-id annotation, if any (set by a user or `hookwright import` to
+    /// adopt an existing webhook).
     pub annotated_id: Option<&'a str>,
-    /// A new `reconcile-requested-at` value asks for a read-back now.
-    pub resync_requested: bool,
-    pub drift_interval: Duration,
+    /// A new `reconcile-requested-at` value, or the drift sweep, asks for a read-back now.
+    pub read_back: bool,
 }
 
 /// What a successful sync did.
@@ -80,9 +78,9 @@ pub async fn converge(
     input: Inputs<'_>,
     status: &mut WebhookStatus,
 ) -> Result<Synced, ReconcileError> {
-    let Inputs { scope, desired, hash, annotated_id, resync_requested, drift_interval } = input;
+    let Inputs { scope, desired, hash, annotated_id, read_back } = input;
     let synced = |id, reason, confirmed, note| Synced::of(&input, id, reason, confirmed, note);
-    let record = Record { checkpoint, annotated_id, hash };
+    let record = Record { checkpoint, hash };
 
     // 5. No id yet: the cache may lag our own writes, so ask the apiserver first.
     if status.webhook_id.is_none() {
@@ -103,7 +101,7 @@ pub async fn converge(
     // 6. Have an id: push changes with one PUT; on the drift check, read back and repair.
     let adopting = status.webhook_id.is_none();
     let changed = status.applied_hash.as_deref() != Some(hash);
-    let drift_due = adopting || resync_requested || drift_check_due(status, drift_interval);
+    let drift_due = adopting || read_back;
     if !drift_due && !changed {
         return Ok(synced(id, "UpToDate", false, None));
     }
@@ -150,26 +148,20 @@ pub async fn converge(
 
 struct Record<'a> {
     checkpoint: &'a dyn Checkpoint,
-    annotated_id: Option<&'a str>,
     /// `applied_hash` of what the create (or the recovery's update) pushed.
     hash: &'a str,
 }
 
 impl Record<'_> {
-    /// Stores the id in status first (so a reconcile triggered by the annotation change sees
-    /// it), then in the external-id annotation. The remote webhook has just been written with
-    /// the desired state, so the hash and the confirmation time go with the id: a reconcile
-    /// that reads this status next has nothing to check.
-    async fn id(&self, status: &mut WebhookStatus, id: &str) -> Result<(), ReconcileError> {
+    /// Sets the id in `status`. The remote webhook has just been written with the desired
+    /// state, so the hash and the confirmation time go with it: a reconcile that reads this
+    /// status next has nothing to check. `apply` writes it at once; until then the create
+    /// marker lets a restarted operator find the webhook instead of creating another.
+    fn id(&self, status: &mut WebhookStatus, id: &str) {
         status.webhook_id = Some(id.to_string());
         status.applied_hash = Some(self.hash.to_string());
         status.last_synced_at = Some(jiff::Timestamp::now().to_string());
         status.clear_pending_create();
-        self.checkpoint.save_status(status).await?;
-        if self.annotated_id != Some(id) {
-            self.checkpoint.save_external_id(id).await?;
-        }
-        Ok(())
     }
 }
 
@@ -190,7 +182,7 @@ async fn create_once(
             if !desired.matches(&remote) {
                 api.update(scope, &found, desired, Some(&remote)).await?;
             }
-            record.id(status, &found).await?;
+            record.id(status, &found);
             let note = format!("found remote webhook {found} from an interrupted create and adopted it");
             return Ok((found, "Recovered", note));
         }
@@ -218,7 +210,7 @@ pub async fn find_pending_create(
 }
 
 /// Marks the create as pending (durably, before sending, with the name and URL it sends),
-/// POSTs once, and records the id at once. A definite rejection clears the marker; an unknown
+/// POSTs once, and sets the id in `status`. A definite rejection clears the marker; an unknown
 /// outcome (timeout, dropped connection, 5xx) keeps it so the next attempt lists first.
 async fn create(
     api: &dyn WebhookApi,
@@ -230,15 +222,19 @@ async fn create(
     status.create_pending_since = Some(jiff::Timestamp::now().to_string());
     status.create_pending_name = Some(desired.name.clone());
     status.create_pending_url = Some(desired.url.clone());
-    record.checkpoint.save_status(status).await?;
+    record.checkpoint.save_create_marker(status).await?;
     match api.create(scope, desired).await {
         Ok(created) => {
-            record.id(status, &created.id).await?;
+            record.id(status, &created.id);
             Ok(created.id)
         }
         Err(e) => {
             if !outcome_unknown(&e) {
                 status.clear_pending_create();
+                // Best effort: a marker left behind costs the next attempt one list call.
+                if let Err(clear) = record.checkpoint.save_create_marker(status).await {
+                    tracing::debug!(error = %clear, "could not clear the create marker");
+                }
             }
             Err(e.into())
         }
@@ -263,7 +259,7 @@ async fn recreate(
     }
     *status = fresh;
     status.webhook_id = None;
-    let record = Record { checkpoint, annotated_id: input.annotated_id, hash: input.hash };
+    let record = Record { checkpoint, hash: input.hash };
     let (new, reason, note) = create_once(api, &record, input.scope, input.desired, status).await?;
     let (reason, note) = match reason {
         "Created" => ("Recreated", format!("remote webhook {old} was deleted outside hookwright; created {new}")),
@@ -313,15 +309,6 @@ fn outcome_unknown(e: &ApiError) -> bool {
     )
 }
 
-/// Due when the last confirmation is older than 80% of the interval (requeues are jittered).
-fn drift_check_due(status: &WebhookStatus, interval: Duration) -> bool {
-    let Some(last) = status.last_synced_at.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()) else {
-        return true;
-    };
-    let elapsed = jiff::Timestamp::now().duration_since(last);
-    elapsed.as_secs_f64() >= interval.as_secs_f64() * 0.8
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -334,14 +321,13 @@ mod tests {
     use crate::providers::fake::FakeApi;
 
     const APP: &str = "76ef1b0f-4050-4810-a159-cb419268636c";
-    const HOUR: Duration = Duration::from_secs(3600);
 
-    /// Records what would be written to the apiserver, and answers fresh reads with the last
-    /// status written (or `apiserver`, what the apiserver held before this test's writes).
+    /// Records what would be written to the apiserver (create markers, and the status `apply`
+    /// writes after each converge), and answers fresh reads with the last status written (or
+    /// `apiserver`, what the apiserver held before this test's writes).
     #[derive(Default)]
     struct Saved {
         statuses: Mutex<Vec<WebhookStatus>>,
-        ids: Mutex<Vec<String>>,
         apiserver: WebhookStatus,
         /// Remote ids that other objects own.
         others: Vec<String>,
@@ -355,12 +341,8 @@ mod tests {
 
     #[async_trait::async_trait]
     impl Checkpoint for Saved {
-        async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
+        async fn save_create_marker(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
             self.statuses.lock().unwrap().push(status.clone());
-            Ok(())
-        }
-        async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError> {
-            self.ids.lock().unwrap().push(id.to_string());
             Ok(())
         }
         async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError> {
@@ -392,15 +374,11 @@ mod tests {
         resync: bool,
     ) -> Result<Synced, ReconcileError> {
         let hash = applied_hash(d);
-        let input = Inputs {
-            scope: APP,
-            desired: d,
-            hash: &hash,
-            annotated_id: annotated,
-            resync_requested: resync,
-            drift_interval: HOUR,
-        };
-        converge(api, saved, input, status).await
+        let input = Inputs { scope: APP, desired: d, hash: &hash, annotated_id: annotated, read_back: resync };
+        let result = converge(api, saved, input, status).await;
+        // `apply` writes the status whatever the outcome.
+        saved.statuses.lock().unwrap().push(status.clone());
+        result
     }
 
     /// Status as `apply` leaves it after a success.
@@ -413,15 +391,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn create_marks_pending_before_posting_and_records_the_id_after() {
+    async fn create_marks_pending_before_posting_and_leaves_the_id_for_the_status_write() {
         let (api, saved, mut status) = (FakeApi::default(), Saved::default(), WebhookStatus::default());
         let s = run(&api, &saved, &desired("https://a"), &mut status, None, false).await.unwrap();
         assert_eq!((s.reason, api.calls("create")), ("Created", 1));
         let statuses = saved.statuses.lock().unwrap();
+        assert_eq!(statuses.len(), 2, "one marker, one status: no other write");
         assert!(statuses[0].create_pending_since.is_some() && statuses[0].webhook_id.is_none());
         assert_eq!(statuses[1].webhook_id.as_deref(), Some(s.id.as_str()));
-        assert!(statuses[1].create_pending_since.is_none());
-        assert_eq!(*saved.ids.lock().unwrap(), vec![s.id.clone()]);
+        assert!(statuses[1].create_pending_since.is_none() && statuses[1].last_synced_at.is_some());
     }
 
     #[tokio::test]

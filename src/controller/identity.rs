@@ -4,7 +4,7 @@
 use crate::crd::ProviderKind;
 
 /// Which provider object: kind, name, and namespace for a namespaced one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProviderKey {
     pub kind: ProviderKind,
     pub name: String,

@@ -3,7 +3,9 @@ pub mod claims;
 pub mod conditions;
 pub mod context;
 pub mod converge;
+pub mod create_intent;
 pub mod dependents;
+pub mod drift_sweep;
 pub mod error;
 pub mod identity;
 pub mod index;
@@ -13,6 +15,7 @@ pub mod reconcile;
 pub mod remembered;
 pub mod report;
 pub mod trigger_backoff;
+pub mod unseen_writes;
 pub mod watch_index;
 
 use std::sync::Arc;
@@ -65,6 +68,7 @@ fn trigger_hash(wh: &Webhook) -> Option<u64> {
     wh.metadata.deletion_timestamp.is_some().hash(&mut h);
     wh.finalizers().hash(&mut h);
     for a in [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION] {
+        // Not the create intent: it is our own write, made together with the finalizer.
         wh.annotations().get(a).hash(&mut h);
     }
     Some(h.finish())
@@ -89,6 +93,7 @@ pub async fn run(
         .inspect_ok(move |event| {
             claims_ctx.claims.observe(event);
             claims_ctx.dependents.observe(event);
+            claims_ctx.unseen_writes.observe(event);
         })
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
@@ -134,9 +139,13 @@ pub async fn run(
         (cluster.store, cluster.for_status),
     ));
 
+    let (drift_tx, drift_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sweep = tokio::spawn(drift_sweep::run(ctx.clone(), webhooks.clone(), drift_tx));
+
     Controller::for_stream(webhook_stream, webhooks)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency).debounce(Duration::from_millis(200)))
         .trigger_backoff(trigger_backoff::Constant(Duration::from_millis(100)))
+        .reconcile_on(tokio_stream_of(drift_rx))
         .watches_shared_stream(provider_stream, move |p: Arc<WebhookProvider>| {
             i1.provider_users(ProviderKind::WebhookProvider, p.namespace().as_deref(), &p.name_any())
         })
@@ -162,6 +171,7 @@ pub async fn run(
         })
         .await;
     status_controllers.abort();
+    sweep.abort();
     for d in drivers {
         d.abort();
     }

@@ -46,7 +46,7 @@ pub async fn resolve_for_cleanup(ctx: &Context, wh: &Webhook) -> Result<Resolved
     }
 }
 
-fn key_of(wh: &Webhook) -> ProviderKey {
+pub fn key_of(wh: &Webhook) -> ProviderKey {
     let pref = &wh.spec.provider_ref;
     let namespace = match pref.kind {
         ProviderKind::WebhookProvider => wh.namespace(),

@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::conditions::{self, DELIVERED, READY, SYNCED};
 use super::context::{AuthOutcome, Context};
 use super::converge::{self, Checkpoint, Synced};
+use super::create_intent::{self, CreateIntent};
 use super::error::ReconcileError;
 use super::identity::ProviderKey;
 use super::provider;
@@ -24,6 +25,7 @@ use crate::crd::{
     TEST_DELIVERY_ANNOTATION, Webhook, WebhookStatus,
 };
 use crate::providers::{Header, Target, desired, test_delivery};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The error the controller sees: only failures to talk to Kubernetes itself escape; provider
 /// and input problems are reported in status and requeued inside `apply`.
@@ -31,6 +33,12 @@ pub type Error = kube::runtime::finalizer::Error<ReconcileError>;
 
 pub async fn reconcile(wh: Arc<Webhook>, ctx: Arc<Context>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile_started();
+    if wh.metadata.deletion_timestamp.is_none() && !create_intent::has_finalizer(&wh.metadata) {
+        // kube-runtime's helper would add the finalizer in a write of its own and wait for the
+        // next event; `apply` adds it in the write that marks a create (or, when it adopts,
+        // before it reports success), so a create costs one metadata write, not two.
+        return apply(&wh, &ctx).await.map_err(Error::ApplyFailed);
+    }
     let api: Api<Webhook> = Api::namespaced(ctx.client.clone(), &wh.namespace().unwrap_or_default());
     finalizer(&api, FINALIZER, wh, |event| async {
         match event {
@@ -54,19 +62,20 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
     // log line below carries the namespace and name.
     let uid = wh.uid().unwrap_or_default();
     let generation = wh.metadata.generation;
-    let mut status = wh.status.clone().unwrap_or_default();
+    let checkpoint = KubeCheckpoint::new(ctx, wh);
+    let mut status = checkpoint.baseline();
 
     if wh.spec.suspend {
         let msg = "spec.suspend is true: the remote webhook is not changed (deletion still works)";
         conditions::set(&mut status.conditions, SYNCED, false, "Suspended", msg, generation);
         status.observed_generation = generation;
-        report::status(ctx, wh, &status).await?;
+        checkpoint.write_status(&status).await?;
         ctx.metrics.reconciled("Suspended");
         return Ok(Action::await_change());
     }
 
     let mut provider_key = None;
-    let outcome = sync(wh, ctx, &mut status, &mut provider_key).await;
+    let outcome = sync(wh, ctx, &checkpoint, &mut status, &mut provider_key).await;
     status.observed_generation = generation;
     match outcome {
         Ok(done) => {
@@ -80,15 +89,28 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
             if done.confirmed {
                 status.last_synced_at = Some(jiff::Timestamp::now().to_string());
             }
-            let msg = format!("remote webhook {} equals the spec", done.id);
-            conditions::set(&mut status.conditions, READY, true, done.reason, &msg, generation);
-            conditions::set(&mut status.conditions, SYNCED, true, done.reason, &msg, generation);
+            // Nothing done or read on a webhook already Ready at this generation: keep the
+            // reason that says how it got there (Created, Updated, ...), so the status needs no
+            // write. A read-back that found it equal says UpToDate.
+            let settled = done.reason == "UpToDate"
+                && !done.confirmed
+                && conditions::get(&status.conditions, READY)
+                    .is_some_and(|c| c.status == "True" && c.observed_generation == generation);
+            if !settled {
+                let msg = format!("remote webhook {} equals the spec", done.id);
+                conditions::set(&mut status.conditions, READY, true, done.reason, &msg, generation);
+                conditions::set(&mut status.conditions, SYNCED, true, done.reason, &msg, generation);
+            }
             if let Some(requested) = test_delivery_requested(wh, &status) {
                 deliver_test_event(ctx, wh, &done, &mut status).await;
                 status.test_delivery_handled = Some(requested);
             }
-            report::status(ctx, wh, &status).await?;
-            if let Some(note) = done.note {
+            checkpoint.ensure_finalizer().await?;
+            checkpoint.write_status(&status).await?;
+            // Events are for what the user did not write: an adoption, a recovery, a repair, a
+            // re-creation. The user's own create or edit shows in status (Ready's reason
+            // Created/Updated, observedGeneration), which keeps a create at 3 writes at most.
+            if let Some(note) = done.note.filter(|_| !matches!(done.reason, "Created" | "Updated")) {
                 // Something outside hookwright removed or stopped the webhook: worth a Warning.
                 let warning = matches!(done.reason, "Recreated" | "Unsuspended");
                 report::event(ctx, wh, warning, done.reason, "Sync", note).await;
@@ -97,7 +119,9 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
                 ctx.record_auth(&key, token_hash, AuthOutcome::Accepted);
             }
             ctx.metrics.reconciled(done.reason);
-            Ok(Action::requeue(crate::backoff::spread(ctx.settings.drift_interval, 0.1)))
+            // Nothing on a timer: Kubernetes changes arrive by watch, remote ones are found by
+            // the drift sweep, which asks for this object again when its listing differs.
+            Ok(Action::await_change())
         }
         Err(err) => {
             let failures = ctx.failed(&uid);
@@ -111,7 +135,7 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
                 .is_some_and(|c| c.status == "False" && c.reason == reason && (c.message == msg || transient));
             conditions::set(&mut status.conditions, READY, false, reason, &msg, generation);
             conditions::set(&mut status.conditions, SYNCED, false, reason, &msg, generation);
-            report::status(ctx, wh, &status).await?;
+            checkpoint.write_status(&status).await?;
             if !unchanged {
                 report::event(ctx, wh, true, reason, "Sync", msg.clone()).await;
             }
@@ -131,6 +155,7 @@ async fn apply(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
 async fn sync(
     wh: &Webhook,
     ctx: &Context,
+    checkpoint: &KubeCheckpoint<'_>,
     status: &mut WebhookStatus,
     provider_key: &mut Option<(ProviderKey, [u8; 32])>,
 ) -> Result<Synced, ReconcileError> {
@@ -148,10 +173,10 @@ async fn sync(
         desired: &desired,
         hash: &hash,
         annotated_id: wh.annotations().get(EXTERNAL_ID_ANNOTATION).map(String::as_str),
-        resync_requested: resync_requested(wh, status),
-        drift_interval: ctx.settings.drift_interval,
+        // Taken even when this reconcile fails: the next sweep asks again.
+        read_back: resync_requested(wh, status) | ctx.drift_suspects.take(&wh.uid().unwrap_or_default()),
     };
-    let result = converge::converge(api, &KubeCheckpoint { ctx, wh }, input, status).await;
+    let result = converge::converge(api, checkpoint, input, status).await;
     *provider_key = Some((provider.key, provider.token_hash));
     result
 }
@@ -160,10 +185,11 @@ async fn sync(
 /// the one its interrupted create made) is deleted: never one it merely names in the
 /// external-id annotation, which may belong to another object.
 async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> {
-    let mut status = wh.status.clone().unwrap_or_default();
+    let checkpoint = KubeCheckpoint::new(ctx, wh);
+    let mut status = checkpoint.baseline();
     if status.webhook_id.is_none() {
         // The cache may lag the write that recorded the id.
-        status = KubeCheckpoint { ctx, wh }.fresh_status().await?;
+        status = checkpoint.fresh_status().await?;
     }
     let id = status.webhook_id.clone();
     if wh.spec.deletion_policy == DeletionPolicy::Orphan {
@@ -183,7 +209,7 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
     if id.is_none() && status.create_pending_since.is_none() {
         return Ok(Action::await_change());
     }
-    match delete_remote(wh, ctx, &status).await {
+    match delete_remote(wh, ctx, &checkpoint, &status).await {
         Ok(Some(id)) => {
             report::event(ctx, wh, false, "Deleted", "Delete", format!("deleted remote webhook {id}")).await;
             Ok(Action::await_change())
@@ -194,7 +220,7 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
                 "cannot delete the remote webhook: {err}. Fix the cause, or set spec.deletionPolicy: Orphan, or remove the finalizer {FINALIZER} to let the object go"
             );
             conditions::set(&mut status.conditions, SYNCED, false, err.reason(), &msg, wh.metadata.generation);
-            report::status(ctx, wh, &status).await?;
+            checkpoint.write_status(&status).await?;
             report::event(ctx, wh, true, "DeleteFailed", "Delete", msg).await;
             Err(err)
         }
@@ -202,31 +228,97 @@ async fn cleanup(wh: &Webhook, ctx: &Context) -> Result<Action, ReconcileError> 
 }
 
 /// Deletes the remote webhook with the provider's live or remembered credentials.
-async fn delete_remote(wh: &Webhook, ctx: &Context, status: &WebhookStatus) -> Result<Option<String>, ReconcileError> {
+async fn delete_remote(
+    wh: &Webhook,
+    ctx: &Context,
+    checkpoint: &KubeCheckpoint<'_>,
+    status: &WebhookStatus,
+) -> Result<Option<String>, ReconcileError> {
     let provider = provider::resolve_for_cleanup(ctx, wh).await?;
     let scope = Target::of(wh, &provider.endpoint)?.scope;
     let (ns, name) = (wh.namespace().unwrap_or_default(), wh.name_any());
     let remote_name = desired::remote_name(wh, &ns, &name);
     let fallback = (remote_name.as_str(), wh.spec.url.as_str());
-    converge::delete(provider.api.as_ref(), &KubeCheckpoint { ctx, wh }, &scope, status, fallback).await
+    converge::delete(provider.api.as_ref(), checkpoint, &scope, status, fallback).await
 }
 
-/// Status and annotation writes of `converge`, against the apiserver.
+/// The apiserver side of one reconcile: the status it started from (the cached one, or a fresh
+/// read when one was needed), the object's metadata as last seen, and the writes: the create
+/// marker with the finalizer (one guarded JSON patch) and the status, skipped when unchanged.
 struct KubeCheckpoint<'a> {
     ctx: &'a Context,
     wh: &'a Webhook,
+    /// The freshest known status (with its create marker) and metadata.
+    seen: std::sync::Mutex<(WebhookStatus, ObjectMeta)>,
+    /// The apiserver is known to hold `seen`'s status: a fresh read, our own write, or a
+    /// cache that shows our last write.
+    known: std::sync::atomic::AtomicBool,
+}
+
+impl<'a> KubeCheckpoint<'a> {
+    fn new(ctx: &'a Context, wh: &'a Webhook) -> Self {
+        let status = create_intent::recorded_status(&wh.metadata, wh.status.as_ref());
+        let lags =
+            ctx.unseen_writes.cache_may_lag(&wh.uid().unwrap_or_default(), wh.metadata.resource_version.as_deref());
+        KubeCheckpoint {
+            ctx,
+            wh,
+            seen: std::sync::Mutex::new((status, wh.metadata.clone())),
+            known: std::sync::atomic::AtomicBool::new(!lags),
+        }
+    }
+
+    fn api(&self) -> Api<Webhook> {
+        Api::namespaced(self.ctx.client.clone(), &self.wh.namespace().unwrap_or_default())
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, (WebhookStatus, ObjectMeta)> {
+        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The status as the apiserver is known to hold it.
+    fn baseline(&self) -> WebhookStatus {
+        self.seen().0.clone()
+    }
+
+    /// Writes `status` unless the apiserver is known to hold it already.
+    async fn write_status(&self, status: &WebhookStatus) -> Result<(), kube::Error> {
+        if self.known.load(std::sync::atomic::Ordering::SeqCst) && *status == self.seen().0 {
+            return Ok(());
+        }
+        let written = report::status(self.ctx, self.wh, status).await?;
+        self.ctx.unseen_writes.wrote(&self.wh.uid().unwrap_or_default(), written.resource_version());
+        self.seen().0 = status.clone();
+        self.known.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Adds the finalizer when the object lacks it (an adoption, or a user removed it).
+    async fn ensure_finalizer(&self) -> Result<(), ReconcileError> {
+        let meta = self.seen().1.clone();
+        if create_intent::has_finalizer(&meta) {
+            return Ok(());
+        }
+        let recorded = meta.annotations.as_ref().and_then(CreateIntent::of_annotations);
+        self.patch_meta(create_intent::patch(&meta, recorded.as_ref())).await
+    }
+
+    async fn patch_meta(&self, ops: serde_json::Value) -> Result<(), ReconcileError> {
+        let patch: json_patch::Patch = serde_json::from_value(ops).map_err(kube::Error::SerdeError)?;
+        let updated = self.api().patch(&self.wh.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await?;
+        self.seen().1 = updated.metadata;
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
 impl Checkpoint for KubeCheckpoint<'_> {
-    async fn save_status(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
-        Ok(report::status(self.ctx, self.wh, status).await?)
-    }
-
-    async fn save_external_id(&self, id: &str) -> Result<(), ReconcileError> {
-        let patch = serde_json::json!({"metadata": {"annotations": {EXTERNAL_ID_ANNOTATION: id}}});
-        self.api().patch(&self.wh.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
-        Ok(())
+    async fn save_create_marker(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
+        let (meta, intent) = (self.seen().1.clone(), CreateIntent::of_status(status));
+        if !create_intent::patch_needed(&meta, intent.as_ref()) {
+            return Ok(());
+        }
+        self.patch_meta(create_intent::patch(&meta, intent.as_ref())).await
     }
 
     async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError> {
@@ -236,17 +328,14 @@ impl Checkpoint for KubeCheckpoint<'_> {
             // Deleted and re-created under the same name: nothing of the old status applies.
             return Ok(WebhookStatus::default());
         }
-        Ok(current.status.unwrap_or_default())
+        let status = create_intent::recorded_status(&current.metadata, current.status.as_ref());
+        *self.seen() = (status.clone(), current.metadata);
+        self.known.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(status)
     }
 
     fn claimed_by(&self, id: &str) -> Option<String> {
         self.ctx.claims.owner(id, &self.wh.uid().unwrap_or_default())
-    }
-}
-
-impl KubeCheckpoint<'_> {
-    fn api(&self) -> Api<Webhook> {
-        Api::namespaced(self.ctx.client.clone(), &self.wh.namespace().unwrap_or_default())
     }
 }
 

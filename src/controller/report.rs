@@ -9,16 +9,15 @@ use crate::crd::{Webhook, WebhookStatus};
 
 pub const FIELD_MANAGER: &str = "hookwright";
 
-/// Replaces the status with `status` (we own every status field).
-pub async fn status(ctx: &Context, wh: &Webhook, status: &WebhookStatus) -> Result<(), kube::Error> {
+/// Replaces the status with `status` (we own every status field); returns the object written.
+pub async fn status(ctx: &Context, wh: &Webhook, status: &WebhookStatus) -> Result<Webhook, kube::Error> {
     let api: Api<Webhook> = Api::namespaced(ctx.client.clone(), &wh.namespace().unwrap_or_default());
     let body = serde_json::json!({
         "apiVersion": "hookwright.dev/v1alpha1",
         "kind": "Webhook",
         "status": status,
     });
-    api.patch_status(&wh.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body)).await?;
-    Ok(())
+    api.patch_status(&wh.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body)).await
 }
 
 /// Publishes an Event about `wh`; failures to publish are logged, never fatal.

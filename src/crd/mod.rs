@@ -26,9 +26,11 @@ pub const GROUP: &str = "hookwright.dev";
 /// API version of all hookwright resources.
 pub const VERSION: &str = "v1alpha1";
 
-/// Annotation naming an existing remote webhook id to adopt instead of creating one; set by the
-/// operator after it creates a webhook.
+/// Annotation naming an existing remote webhook id to adopt instead of creating one (set by a
+/// user or by `hookwright import`; the operator records the ids it creates in status).
 pub const EXTERNAL_ID_ANNOTATION: &str = "hookwright.dev/external-id";
+/// Written (with the finalizer) just before a create is sent: when, remote name and URL as JSON.
+pub const CREATE_INTENT_ANNOTATION: &str = "hookwright.dev/create-intent";
 /// Annotation whose every new value forces a full resync now.
 pub const RECONCILE_REQUESTED_ANNOTATION: &str = "hookwright.dev/reconcile-requested-at";
 /// Annotation whose every new value requests one signed test delivery.
@@ -109,8 +111,13 @@ mod tests {
         assert_eq!(WebhookProvider::group(&()), GROUP);
         assert_eq!(ClusterWebhookProvider::group(&()), GROUP);
         assert_eq!(Webhook::version(&()), VERSION);
-        for annotation in [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION, FINALIZER]
-        {
+        for annotation in [
+            EXTERNAL_ID_ANNOTATION,
+            CREATE_INTENT_ANNOTATION,
+            RECONCILE_REQUESTED_ANNOTATION,
+            TEST_DELIVERY_ANNOTATION,
+            FINALIZER,
+        ] {
             assert!(annotation.starts_with(&format!("{GROUP}/")), "{annotation}");
         }
     }

@@ -215,6 +215,11 @@ impl WebhookApi for MendixClient {
         Ok(out)
     }
 
+    fn list_cost(&self, listed: usize) -> u32 {
+        let page = self.transport.page_size.unwrap_or(PAGE_SIZE as usize);
+        u32::try_from(1 + listed / page).unwrap_or(u32::MAX)
+    }
+
     async fn observe(&self, app: &str, id: &str) -> Result<RemoteWebhook, ApiError> {
         let path = format!("/apps/{}/webhooks/{}", seg(app), seg(id));
         let (_, body) = self.transport.call::<()>(Method::GET, ROUTE_ONE, &path, &[], None, true).await?;

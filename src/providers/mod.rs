@@ -33,6 +33,10 @@ pub trait WebhookApi: Send + Sync {
     async fn list_named(&self, scope: &str, name: &str) -> Result<Vec<RemoteSummary>, ApiError> {
         Ok(self.list(scope).await?.into_iter().filter(|s| s.name == name).collect())
     }
+    /// Requests a [`list`](Self::list) that returned `listed` webhooks made (for budgets).
+    fn list_cost(&self, listed: usize) -> u32 {
+        u32::try_from(1 + listed / 50).unwrap_or(u32::MAX)
+    }
     /// The remote webhook as it is now (404 → [`ApiError::NotFound`]).
     async fn observe(&self, scope: &str, id: &str) -> Result<RemoteWebhook, ApiError>;
     /// Creates a webhook and returns it with its new id. Never retried by the client: a lost

@@ -91,6 +91,11 @@ impl WebhookApi for SocotraClient {
         self.list_where(tenant, None).await
     }
 
+    fn list_cost(&self, listed: usize) -> u32 {
+        let page = self.transport.page_size.unwrap_or(PAGE_SIZE);
+        u32::try_from(1 + listed / page).unwrap_or(u32::MAX)
+    }
+
     /// Socotra filters by exact name on its side (`?name=`).
     async fn list_named(&self, tenant: &str, name: &str) -> Result<Vec<RemoteSummary>, ApiError> {
         let found = self.list_where(tenant, Some(name)).await?;

@@ -302,13 +302,6 @@ async fn helm_install_then_every_example_reaches_ready_with_the_charts_service_a
 
     // Events were recorded (events.k8s.io create), the Lease is held (leader election rule).
     let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(admin.clone(), &ns);
-    poll(30, "a Created Event for build-notifier", || async {
-        events.list(&Default::default()).await.unwrap().items.into_iter().find(|e| {
-            e.reason.as_deref() == Some("Created")
-                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("build-notifier")
-        })
-    })
-    .await;
     // Adoption is told by its Event (the Synced reason moves on to UpToDate at the next reconcile).
     let adopted_event = poll(30, "an Adopted Event for portal-made", || async {
         events.list(&Default::default()).await.unwrap().items.into_iter().find(|e| {

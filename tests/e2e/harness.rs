@@ -32,13 +32,23 @@ pub async fn operator() -> &'static Operator {
         hookwright_testenv::install_crds(&client, &crds).await.expect("install CRDs");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
-        cmd.args(["run", "--drift-interval", &format!("{DRIFT_SECS}s"), "--api-timeout", "2s", "--concurrency", "8"])
-            .arg("--metrics-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--enable-test-delivery")
-            .env("KUBECONFIG", cp.kubeconfig_path())
-            // Debug level, so the secret-leak check (leaks.rs) covers what debug logging prints.
-            .env("RUST_LOG", "debug,hyper=info,hyper_util=info,h2=info,rustls=info,tower=info,reqwest=info");
+        cmd.args([
+            "run",
+            "--drift-interval",
+            &format!("{DRIFT_SECS}s"),
+            "--drift-budget",
+            "100000",
+            "--api-timeout",
+            "2s",
+            "--concurrency",
+            "8",
+        ])
+        .arg("--metrics-addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--enable-test-delivery")
+        .env("KUBECONFIG", cp.kubeconfig_path())
+        // Debug level, so the secret-leak check (leaks.rs) covers what debug logging prints.
+        .env("RUST_LOG", "debug,hyper=info,hyper_util=info,h2=info,rustls=info,tower=info,reqwest=info");
         // The log outlives the run (target/e2e-operator.log) so failures can be read afterwards.
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-operator.log");
         let process = hookwright_testenv::spawn_logged("hookwright", cmd, &log).expect("start operator");

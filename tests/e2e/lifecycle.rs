@@ -11,7 +11,13 @@ async fn create_then_edit_then_resync() {
     let id = webhook_id(&wh);
     assert!(id.starts_with("mxep_"), "{id}");
     assert_eq!(env.count("POST").await, 1, "exactly one POST creates the webhook");
-    assert_eq!(wh.metadata.annotations.as_ref().unwrap()["hookwright.dev/external-id"], id);
+    // The id lives in status; the object carries the finalizer and the create intent, written
+    // in one patch before the POST (DESIGN §3), and no external-id annotation of ours.
+    let annotations = wh.metadata.annotations.clone().unwrap_or_default();
+    assert!(!annotations.contains_key("hookwright.dev/external-id"), "{annotations:?}");
+    let intent: serde_json::Value = serde_json::from_str(&annotations["hookwright.dev/create-intent"]).unwrap();
+    assert_eq!(intent["url"], "https://receiver.example.com/build");
+    assert_eq!(wh.metadata.finalizers.as_deref(), Some(&["hookwright.dev/cleanup".to_string()][..]));
     let status = wh.status.as_ref().unwrap();
     assert_eq!(status.observed_generation, wh.metadata.generation);
     assert!(status.applied_hash.as_ref().is_some_and(|h| h.len() == 16));
@@ -21,7 +27,9 @@ async fn create_then_edit_then_resync() {
     assert_eq!(remote["url"], "https://receiver.example.com/build");
     let uid: String = wh.metadata.uid.as_deref().unwrap().chars().take(8).collect();
     assert_eq!(remote["name"], format!("{} build {uid}", env.ns.replace('-', "_")));
-    assert!(env.wait_event("build", "Created").await.contains(&id));
+    // The user's own create is told by status, not by an Event (Events are for what the user
+    // did not write).
+    assert!(!env.events("build").await.iter().any(|(reason, _)| reason == "Created"));
 
     // A spec edit is pushed with exactly one PUT.
     env.patch("build", json!({"spec": {"eventTypes": ["package.uploaded", "teamserver.push"], "active": false}})).await;

@@ -62,6 +62,11 @@ impl World {
     /// Starts `hookwright run <args>` watching only this namespace (tests of one binary run
     /// side by side), as POD_NAME `name`, logging to the control plane's directory.
     pub fn operator(&self, name: &str, args: &[&str]) -> Guarded {
+        self.operator_with_metrics(name, args).0
+    }
+
+    /// As `operator`, with the URL of its /metrics.
+    pub fn operator_with_metrics(&self, name: &str, args: &[&str]) -> (Guarded, String) {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
         cmd.arg("run")
@@ -72,7 +77,7 @@ impl World {
             .env("POD_NAME", name)
             .env("RUST_LOG", "info");
         let log = self.dir.join(format!("{}-{name}-{}.log", self.ns, uuid::Uuid::new_v4().simple()));
-        hookwright_testenv::spawn_logged("hookwright", cmd, &log).unwrap()
+        (hookwright_testenv::spawn_logged("hookwright", cmd, &log).unwrap(), format!("http://127.0.0.1:{port}/metrics"))
     }
 
     /// The fake's admin API.
