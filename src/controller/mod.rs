@@ -66,7 +66,10 @@ fn trigger_hash(wh: &Webhook) -> Option<u64> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     wh.metadata.generation.hash(&mut h);
     wh.metadata.deletion_timestamp.is_some().hash(&mut h);
-    wh.finalizers().hash(&mut h);
+    // Our own finalizer patch is no news; a finalizer removed from an object that owns a
+    // remote webhook is (it is put back).
+    let unguarded = !create_intent::has_finalizer(&wh.metadata) && wh.status.as_ref().is_some_and(|s| s.webhook_id.is_some());
+    unguarded.hash(&mut h);
     for a in [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION] {
         // Not the create intent: it is our own write, made together with the finalizer.
         wh.annotations().get(a).hash(&mut h);

@@ -123,6 +123,7 @@ fn default_values_render_a_hardened_cluster_wide_install() {
             "run",
             "--concurrency=4",
             "--drift-interval=10m",
+            "--drift-budget=100",
             "--log-format=json",
             "--metrics-addr=0.0.0.0:8080",
             "--api-timeout=30s",
