@@ -75,19 +75,20 @@ BENCH_C ?= 64
 BENCH_LATENCY_MS ?= 100
 BENCH_IDLE_SECS ?= 30
 BENCH_DRIFT_SECS ?= 20
+BENCH_DRIFT_WINDOW_SECS ?= 72
 BENCH_SECRETS ?= $(shell echo $$((3 * $(BENCH_N))))
 .PHONY: bench bench-full bench-run
 bench: setup
 	@$(MAKE) --no-print-directory bench-run
 
 bench-full: setup
-	@$(MAKE) --no-print-directory bench-run BENCH_N=10000 BENCH_IDLE_SECS=180 BENCH_DRIFT_SECS=60 BENCH_SECRETS=30000
+	@$(MAKE) --no-print-directory bench-run BENCH_N=10000 BENCH_IDLE_SECS=180 BENCH_DRIFT_SECS=60 BENCH_DRIFT_WINDOW_SECS=180 BENCH_SECRETS=30000
 
 bench-run:
 	$(CARGO) build --release --bin hookwright
 	@venv=$$(tools/venv.sh tools/bench-requirements.txt) \
 	  && HOOKWRIGHT_BENCH_N=$(BENCH_N) HOOKWRIGHT_BENCH_CONCURRENCY=$(BENCH_C) HOOKWRIGHT_BENCH_LATENCY_MS=$(BENCH_LATENCY_MS) \
-	    HOOKWRIGHT_BENCH_IDLE_SECS=$(BENCH_IDLE_SECS) HOOKWRIGHT_BENCH_DRIFT_SECS=$(BENCH_DRIFT_SECS) \
+	    HOOKWRIGHT_BENCH_IDLE_SECS=$(BENCH_IDLE_SECS) HOOKWRIGHT_BENCH_DRIFT_SECS=$(BENCH_DRIFT_SECS) HOOKWRIGHT_BENCH_DRIFT_WINDOW_SECS=$(BENCH_DRIFT_WINDOW_SECS) \
 	    HOOKWRIGHT_BENCH_SECRETS=$(BENCH_SECRETS) HOOKWRIGHT_OPERATOR_BIN=$(CURDIR)/target/release/hookwright \
 	    $(CARGO) bench --bench throughput \
 	  && $$venv/bin/python bench/report.py >/dev/null && echo "bench: bench/results/$(BENCH_N).json, bench/results/bench.png, bench/README.md"

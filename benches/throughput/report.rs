@@ -125,11 +125,11 @@ pub fn goals(out: &Value) -> Value {
             le(f("/edit/latency_p99_seconds"), 1.0)
         ),
         goal(
-            "drift checks per hour per token at 1,000 Webhooks per token (default 10 min interval)",
-            f("/drift/calls_per_hour_per_1000_webhooks_at_default_10m"),
+            &format!("drift checks per hour on a token holding {n} Webhooks in 100 apps"),
+            f("/drift/calls_per_hour_per_token"),
             "calls/h",
             "≤ 100 (10 % of 1,000/h)",
-            le(f("/drift/calls_per_hour_per_1000_webhooks_at_default_10m"), 100.0)
+            le(f("/drift/calls_per_hour_per_token"), 100.0)
         ),
     ])
 }

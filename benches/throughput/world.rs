@@ -57,8 +57,9 @@ pub fn signing_secret(value: &str) -> Secret {
 }
 
 /// The writes a create needs at least, done by hand on an existing Webhook: the generated
-/// validation Secret (create), the external-id annotation (metadata merge patch), the status
-/// (server-side apply of Ready with the remote id).
+/// validation Secret (create), the create intent (one metadata patch; the operator's also adds
+/// its finalizer, which the floor leaves out so that its objects delete without an operator),
+/// the status (server-side apply of Ready with the remote id).
 pub async fn floor_writes(webhooks: &Api<Webhook>, secrets: &Api<Secret>, i: usize) -> Result<(), kube::Error> {
     let name = webhook_name(i);
     let secret: Secret = serde_json::from_value(json!({
@@ -67,7 +68,8 @@ pub async fn floor_writes(webhooks: &Api<Webhook>, secrets: &Api<Secret>, i: usi
     }))
     .unwrap();
     secrets.create(&PostParams::default(), &secret).await?;
-    let meta = json!({"metadata": {"annotations": {"hookwright.dev/external-id": format!("mxep_{i}")}}});
+    let intent = format!(r#"{{"since":"2026-01-01T00:00:00Z","name":"bench {i}","url":"https://r.example.com/{i}"}}"#);
+    let meta = json!({"metadata": {"annotations": {"hookwright.dev/create-intent": intent}}});
     webhooks.patch(&name, &PatchParams::default(), &Patch::Merge(&meta)).await?;
     let status: Value = json!({"apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook", "status": {
         "observedGeneration": 1, "webhookId": format!("mxep_{i}"),
