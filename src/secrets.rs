@@ -89,11 +89,20 @@ fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
 }
 
 /// The generated validation secret of `wh`: read from its owned Secret, or generated and
-/// stored there once. Never regenerated while that Secret exists.
-pub async fn generated_validation_secret(client: &kube::Client, wh: &Webhook) -> Result<SecretString, SecretError> {
+/// stored there once. Never regenerated while that Secret exists. `probably_new` (no remote
+/// webhook yet) tries the create first and reads only when the Secret exists (409), saving a
+/// GET on every first reconcile.
+pub async fn generated_validation_secret(
+    client: &kube::Client,
+    wh: &Webhook,
+    probably_new: bool,
+) -> Result<SecretString, SecretError> {
     let ns = wh.namespace().unwrap_or_default();
     let name = generated_secret_name(&wh.name_any());
     let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    if probably_new {
+        return create_generated(&api, wh, ns, name).await;
+    }
     if let Some(existing) = api.get_opt(&name).await? {
         return match value_of(&existing, GENERATED_KEY) {
             Some(Ok(v)) => Ok(v),
@@ -105,6 +114,15 @@ pub async fn generated_validation_secret(client: &kube::Client, wh: &Webhook) ->
             }),
         };
     }
+    create_generated(&api, wh, ns, name).await
+}
+
+async fn create_generated(
+    api: &Api<Secret>,
+    wh: &Webhook,
+    ns: String,
+    name: String,
+) -> Result<SecretString, SecretError> {
     let value = generate_validation_secret();
     let secret = Secret {
         metadata: ObjectMeta {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::mpsc;
 
 use super::claims::Claims;
@@ -13,6 +13,7 @@ use super::dependents::Dependents;
 use super::drift_sweep::Suspects;
 use super::identity::ProviderKey;
 use super::remembered::Remembered;
+use super::resolved_cache::ResolvedCache;
 use super::unseen_writes::UnseenWrites;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
@@ -57,6 +58,10 @@ pub struct Context {
     pub dependents: Dependents,
     /// Credentials kept for cleanup (provider endpoint and token, in memory).
     pub remembered: Remembered,
+    /// Providers resolved, reused while their object and token Secret stay the same.
+    pub resolved: ResolvedCache,
+    /// The provider watches' stores (set once the controller runs).
+    provider_stores: std::sync::OnceLock<(Store<WebhookProvider>, Store<ClusterWebhookProvider>)>,
     /// Webhooks the drift sweep wants read back.
     pub drift_suspects: Suspects,
     /// Our status writes the Webhook watch has not shown yet.
@@ -86,11 +91,29 @@ impl Context {
             remembered: Remembered::default(),
             unseen_writes: UnseenWrites::default(),
             drift_suspects: Suspects::default(),
+            resolved: ResolvedCache::default(),
+            provider_stores: std::sync::OnceLock::new(),
             failures: Mutex::default(),
             auth: Mutex::default(),
             namespaced_tx,
             cluster_tx,
             triggers: Mutex::new(Some(ProviderTriggers { namespaced, cluster })),
+        }
+    }
+
+    /// Hands over the provider watches' stores (once).
+    pub fn set_provider_stores(&self, namespaced: Store<WebhookProvider>, cluster: Store<ClusterWebhookProvider>) {
+        let _ = self.provider_stores.set((namespaced, cluster));
+    }
+
+    /// The resourceVersion of provider `key` as the provider watch last saw it.
+    pub fn provider_version(&self, key: &ProviderKey) -> Option<String> {
+        let (namespaced, cluster) = self.provider_stores.get()?;
+        match (key.kind, &key.namespace) {
+            (ProviderKind::WebhookProvider, Some(ns)) => {
+                namespaced.get(&ObjectRef::new(&key.name).within(ns))?.metadata.resource_version.clone()
+            }
+            _ => cluster.get(&ObjectRef::new(&key.name))?.metadata.resource_version.clone(),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod provider_status;
 pub mod reconcile;
 pub mod remembered;
 pub mod report;
+pub mod resolved_cache;
 pub mod trigger_backoff;
 pub mod unseen_writes;
 pub mod watch_index;
@@ -68,7 +69,8 @@ fn trigger_hash(wh: &Webhook) -> Option<u64> {
     wh.metadata.deletion_timestamp.is_some().hash(&mut h);
     // Our own finalizer patch is no news; a finalizer removed from an object that owns a
     // remote webhook is (it is put back).
-    let unguarded = !create_intent::has_finalizer(&wh.metadata) && wh.status.as_ref().is_some_and(|s| s.webhook_id.is_some());
+    let unguarded =
+        !create_intent::has_finalizer(&wh.metadata) && wh.status.as_ref().is_some_and(|s| s.webhook_id.is_some());
     unguarded.hash(&mut h);
     for a in [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION] {
         // Not the create intent: it is our own write, made together with the finalizer.
@@ -112,6 +114,7 @@ pub async fn run(
         return tracing::error!("cannot subscribe to the shared ClusterWebhookProvider watch");
     };
     let (providers, cluster_providers) = (namespaced.store.clone(), cluster.store.clone());
+    ctx.set_provider_stores(providers.clone(), cluster_providers.clone());
     let provider_stream = generation_changes(namespaced.for_webhooks);
     let cluster_stream = generation_changes(cluster.for_webhooks);
     let drivers = [tokio::spawn(namespaced.driver), tokio::spawn(cluster.driver)];
@@ -160,6 +163,7 @@ pub async fn run(
             move |s| -> Vec<ObjectRef<Webhook>> {
                 let (ns, name) = (s.namespace().unwrap_or_default(), s.name_any());
                 for provider in i3.token_secret_providers(&ns, &name) {
+                    ctx.resolved.forget(&provider.id());
                     ctx.refresh_provider(&provider);
                 }
                 i3.secret_users(&ns, &name)

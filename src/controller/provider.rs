@@ -15,6 +15,7 @@ use crate::providers::{CallObserver, Endpoint, ProviderEndpoint as _, WebhookApi
 use crate::secrets::SecretError;
 
 /// The provider a reconcile talks to.
+#[derive(Clone)]
 pub struct Resolved {
     pub api: Arc<dyn WebhookApi>,
     /// What the provider object said (flavor, tenant), live or remembered.
@@ -57,21 +58,32 @@ pub fn key_of(wh: &Webhook) -> ProviderKey {
 
 pub async fn resolve(ctx: &Context, wh: &Webhook) -> Result<Resolved, ReconcileError> {
     let key = key_of(wh);
-    let endpoint = match &key.namespace {
+    let id = key.id();
+    if let Some(rv) = ctx.provider_version(&key)
+        && let Some(resolved) = ctx.resolved.get(&id, &rv)
+    {
+        return Ok(resolved);
+    }
+    let (endpoint, rv) = match &key.namespace {
         Some(ns) => {
             let api: Api<WebhookProvider> = Api::namespaced(ctx.client.clone(), ns);
-            api.get_opt(&key.name).await?.ok_or_else(|| not_found(&key))?.endpoint()?
+            let p = api.get_opt(&key.name).await?.ok_or_else(|| not_found(&key))?;
+            (p.endpoint()?, p.resource_version())
         }
         None => {
             let api: Api<ClusterWebhookProvider> = Api::all(ctx.client.clone());
-            api.get_opt(&key.name).await?.ok_or_else(|| not_found(&key))?.endpoint()?
+            let p = api.get_opt(&key.name).await?.ok_or_else(|| not_found(&key))?;
+            (p.endpoint()?, p.resource_version())
         }
     };
     let t = &endpoint.token;
     let token = crate::secrets::read_key(&ctx.client, &t.namespace, &t.name, &t.key, "provider token").await?;
-    let id = key.id();
-    ctx.remembered.keep(id, endpoint.clone(), token.clone());
-    Ok(client(ctx, key, &endpoint, token))
+    ctx.remembered.keep(id.clone(), endpoint.clone(), token.clone());
+    let resolved = client(ctx, key, &endpoint, token);
+    if let Some(rv) = rv {
+        ctx.resolved.put(id, rv, resolved.clone());
+    }
+    Ok(resolved)
 }
 
 fn not_found(key: &ProviderKey) -> ReconcileError {

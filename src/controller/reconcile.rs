@@ -363,7 +363,10 @@ async fn validation_secret(
                 Some(problem) => Err(rejected(ns, &r.name, &r.key, purpose, problem)),
             }
         }
-        None => Ok(Some(crate::secrets::generated_validation_secret(&ctx.client, wh).await?)),
+        None => {
+            let probably_new = wh.status.as_ref().is_none_or(|s| s.webhook_id.is_none());
+            Ok(Some(crate::secrets::generated_validation_secret(&ctx.client, wh, probably_new).await?))
+        }
     }
 }
 
