@@ -25,6 +25,9 @@ use crate::providers::{RemoteSummary, desired};
 
 /// How often the sweeper looks for due work.
 const TICK: Duration = Duration::from_secs(5);
+/// At most every this many ticks (and at least once per drift interval) it also looks for new
+/// and gone scopes, a walk over every Webhook.
+const RESCAN_TICKS: u32 = 12;
 /// A webhook's headers and secret are read in full when its last full read is older than
 /// this many drift intervals (and the budget has room).
 const FULL_READ_INTERVALS: u32 = 6;
@@ -142,13 +145,25 @@ pub async fn run(ctx: Arc<Context>, store: Store<Webhook>, trigger: UnboundedSen
     let mut tokens: HashMap<ProviderKey, [u8; 32]> = HashMap::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let rescan = u32::try_from(ctx.settings.drift_interval.as_secs() / TICK.as_secs())
+        .unwrap_or(u32::MAX)
+        .clamp(1, RESCAN_TICKS);
+    let mut ticks = 0u32;
     loop {
         ticker.tick().await;
         let now = Instant::now();
+        if ticks.is_multiple_of(rescan) {
+            let scopes: HashSet<Scope> = store.state().iter().filter_map(|w| checkable(w).map(|(s, _)| s)).collect();
+            schedule.track(&scopes, now);
+        }
+        ticks = ticks.wrapping_add(1);
+        let due = schedule.due(now, |s| tokens.get(&s.provider).copied());
+        let room = due.is_some() || tokens.values().any(|t| schedule.may_call(t, now));
+        if !room {
+            continue;
+        }
         let webhooks = store.state();
-        let scopes: HashSet<Scope> = webhooks.iter().filter_map(|w| checkable(w).map(|(s, _)| s)).collect();
-        schedule.track(&scopes, now);
-        if let Some(scope) = schedule.due(now, |s| tokens.get(&s.provider).copied()) {
+        if let Some(scope) = due {
             let members: Vec<&Arc<Webhook>> =
                 webhooks.iter().filter(|w| checkable(w).is_some_and(|(s, _)| s == scope)).collect();
             let Some(first) = members.first() else { continue };
