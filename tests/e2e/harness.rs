@@ -234,6 +234,18 @@ impl Env {
         self.count_where(method, None).await
     }
 
+    /// Requests with `method` on routes ending in `route_end` (`/webhooks` lists, `/{id}` one).
+    pub async fn count_route(&self, method: &str, route_end: &str) -> u64 {
+        let v = self.admin(reqwest::Method::GET, "/requests", None).await;
+        v["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["method"] == method && r["route"].as_str().unwrap_or_default().ends_with(route_end))
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum()
+    }
+
     /// Requests with `method` that got `status`.
     pub async fn count_status(&self, method: &str, status: u64) -> u64 {
         self.count_where(method, Some(status)).await
