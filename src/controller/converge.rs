@@ -11,7 +11,9 @@ use crate::providers::{ApiError, DesiredWebhook, WebhookApi};
 #[async_trait::async_trait]
 pub trait Checkpoint: Send + Sync {
     /// Records the create marker of `status` (`createPending*`) durably before a POST, or
-    /// forgets a recorded one when `status` has none (a definite rejection).
+    /// forgets a recorded one when `status` has none (a definite rejection). Fails with
+    /// [`ReconcileError::StaleView`] when the object is no longer the one last seen (the write
+    /// is conditional on it), so a create decided from a lagging view is never sent.
     async fn save_create_marker(&self, status: &WebhookStatus) -> Result<(), ReconcileError>;
     /// The status as the apiserver has it now, with its create marker. Read before any
     /// decision that could create.
@@ -82,8 +84,12 @@ pub async fn converge(
     let synced = |id, reason, confirmed, note| Synced::of(&input, id, reason, confirmed, note);
     let record = Record { checkpoint, hash };
 
-    // 5. No id yet: the cache may lag our own writes, so ask the apiserver first.
-    if status.webhook_id.is_none() {
+    // 5. No id yet. The cache may lag our own writes. A brand-new object (no id, marker or
+    // annotated id in view) goes straight to the create, whose marker write holds only if the
+    // object is still the one in view, and falls back to a fresh read if it is not. Anything
+    // else is read fresh from the apiserver first.
+    let brand_new = status.webhook_id.is_none() && status.create_pending_since.is_none() && annotated_id.is_none();
+    if status.webhook_id.is_none() && !brand_new {
         *status = checkpoint.fresh_status().await?;
     }
     let id = match (status.webhook_id.clone(), annotated_id) {
@@ -93,8 +99,14 @@ pub async fn converge(
             None => id.to_string(),
         },
         (None, None) => {
-            let (id, reason, note) = create_once(api, &record, scope, desired, status).await?;
-            return Ok(synced(id, reason, true, Some(note)));
+            return match create_once(api, &record, scope, desired, status).await {
+                Ok((id, reason, note)) => Ok(synced(id, reason, true, Some(note))),
+                Err(ReconcileError::StaleView) if brand_new => {
+                    *status = checkpoint.fresh_status().await?;
+                    Box::pin(converge(api, checkpoint, input, status)).await
+                }
+                Err(e) => Err(e),
+            };
         }
     };
 
@@ -328,6 +340,10 @@ mod tests {
     #[derive(Default)]
     struct Saved {
         statuses: Mutex<Vec<WebhookStatus>>,
+        /// What the reconcile last saw: the cached status it was given, a fresh read, or its
+        /// own marker write (the real checkpoint keeps that object's resourceVersion).
+        viewed: Mutex<Option<WebhookStatus>>,
+        fresh_reads: std::sync::atomic::AtomicUsize,
         apiserver: WebhookStatus,
         /// Remote ids that other objects own.
         others: Vec<String>,
@@ -337,16 +353,28 @@ mod tests {
         fn holding(apiserver: WebhookStatus) -> Self {
             Saved { apiserver, ..Default::default() }
         }
+
+        fn current(&self) -> WebhookStatus {
+            self.statuses.lock().unwrap().last().cloned().unwrap_or_else(|| self.apiserver.clone())
+        }
     }
 
     #[async_trait::async_trait]
     impl Checkpoint for Saved {
         async fn save_create_marker(&self, status: &WebhookStatus) -> Result<(), ReconcileError> {
+            // The apiserver's precondition: the write holds only on the object last seen.
+            if self.viewed.lock().unwrap().as_ref() != Some(&self.current()) {
+                return Err(ReconcileError::StaleView);
+            }
             self.statuses.lock().unwrap().push(status.clone());
+            *self.viewed.lock().unwrap() = Some(status.clone());
             Ok(())
         }
         async fn fresh_status(&self) -> Result<WebhookStatus, ReconcileError> {
-            Ok(self.statuses.lock().unwrap().last().cloned().unwrap_or_else(|| self.apiserver.clone()))
+            self.fresh_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let current = self.current();
+            *self.viewed.lock().unwrap() = Some(current.clone());
+            Ok(current)
         }
         fn claimed_by(&self, id: &str) -> Option<String> {
             self.others.iter().any(|o| o == id).then(|| "ns/other".to_string())
@@ -375,6 +403,7 @@ mod tests {
     ) -> Result<Synced, ReconcileError> {
         let hash = applied_hash(d);
         let input = Inputs { scope: APP, desired: d, hash: &hash, annotated_id: annotated, read_back: resync };
+        *saved.viewed.lock().unwrap() = Some(status.clone());
         let result = converge(api, saved, input, status).await;
         // `apply` writes the status whatever the outcome.
         saved.statuses.lock().unwrap().push(status.clone());
@@ -400,6 +429,19 @@ mod tests {
         assert!(statuses[0].create_pending_since.is_some() && statuses[0].webhook_id.is_none());
         assert_eq!(statuses[1].webhook_id.as_deref(), Some(s.id.as_str()));
         assert!(statuses[1].create_pending_since.is_none() && statuses[1].last_synced_at.is_some());
+    }
+
+    /// A brand-new object is created without a fresh read: the marker write is conditional on
+    /// the object in view. From a stale view, that write fails and one fresh read settles it.
+    #[tokio::test]
+    async fn a_brand_new_object_needs_no_fresh_read_and_a_stale_view_never_posts_twice() {
+        let (api, saved) = (FakeApi::default(), Saved::default());
+        let d = desired("https://a");
+        let s = run(&api, &saved, &d, &mut WebhookStatus::default(), None, false).await.unwrap();
+        assert_eq!((s.reason, saved.fresh_reads.load(std::sync::atomic::Ordering::SeqCst)), ("Created", 0));
+        let again = run(&api, &saved, &d, &mut WebhookStatus::default(), None, false).await.unwrap();
+        assert_eq!((again.reason, again.id), ("UpToDate", s.id));
+        assert_eq!((api.calls("create"), saved.fresh_reads.load(std::sync::atomic::Ordering::SeqCst)), (1, 1));
     }
 
     #[tokio::test]

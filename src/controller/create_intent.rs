@@ -79,11 +79,14 @@ pub fn has_finalizer(meta: &ObjectMeta) -> bool {
 }
 
 /// A JSON patch that records `intent` (or, for `None`, removes a recorded one) and adds the
-/// finalizer when `meta` lacks it. Guarded by the object's uid and by the finalizer list and
-/// annotation map it extends, so it fails (and is retried) rather than overwrite what a lagging
-/// view did not show.
+/// finalizer when `meta` lacks it. Guarded by the object's uid and resourceVersion, so it fails
+/// rather than act on a view that is no longer current (the create it precedes is decided from
+/// that view), and by the finalizer list and annotation map it extends.
 pub fn patch(meta: &ObjectMeta, intent: Option<&CreateIntent>) -> Value {
-    let mut ops = vec![json!({"op": "test", "path": "/metadata/uid", "value": meta.uid})];
+    let mut ops = vec![
+        json!({"op": "test", "path": "/metadata/uid", "value": meta.uid}),
+        json!({"op": "test", "path": "/metadata/resourceVersion", "value": meta.resource_version}),
+    ];
     if !has_finalizer(meta) {
         ops.push(json!({"op": "test", "path": "/metadata/finalizers", "value": meta.finalizers}));
         ops.push(match &meta.finalizers {
@@ -125,6 +128,7 @@ mod tests {
     fn meta(finalizers: Option<Vec<&str>>, annotations: Option<Vec<(&str, &str)>>) -> ObjectMeta {
         ObjectMeta {
             uid: Some("u1".into()),
+            resource_version: Some("7".into()),
             finalizers: finalizers.map(|f| f.into_iter().map(String::from).collect()),
             annotations: annotations.map(|a| a.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
             ..Default::default()
@@ -145,7 +149,7 @@ mod tests {
     #[test]
     fn one_patch_adds_the_finalizer_and_the_intent_to_a_bare_object() {
         let m = meta(None, None);
-        let doc = json!({"metadata": {"uid": "u1", "finalizers": null, "annotations": null}});
+        let doc = json!({"metadata": {"uid": "u1", "resourceVersion": "7", "finalizers": null, "annotations": null}});
         let out = apply(doc, patch(&m, Some(&intent()))).unwrap();
         assert_eq!(out["metadata"]["finalizers"], json!([FINALIZER]));
         let back: ObjectMeta = serde_json::from_value(out["metadata"].clone()).unwrap();
@@ -156,7 +160,7 @@ mod tests {
     #[test]
     fn other_finalizers_and_annotations_are_kept() {
         let m = meta(Some(vec!["other/f"]), Some(vec![("a", "b")]));
-        let doc = json!({"metadata": {"uid": "u1", "finalizers": ["other/f"], "annotations": {"a": "b"}}});
+        let doc = json!({"metadata": {"uid": "u1", "resourceVersion": "7", "finalizers": ["other/f"], "annotations": {"a": "b"}}});
         let out = apply(doc, patch(&m, Some(&intent()))).unwrap();
         assert_eq!(out["metadata"]["finalizers"], json!(["other/f", FINALIZER]));
         assert_eq!(out["metadata"]["annotations"]["a"], "b");
@@ -165,11 +169,19 @@ mod tests {
     #[test]
     fn a_lagging_view_or_another_object_makes_the_patch_fail_instead_of_overwriting() {
         let m = meta(None, None);
-        let newer = json!({"metadata": {"uid": "u1", "finalizers": null, "annotations": {"set": "by someone"}}});
+        let newer = json!({"metadata": {"uid": "u1", "resourceVersion": "7", "finalizers": null, "annotations": {"set": "by someone"}}});
         assert!(apply(newer, patch(&m, Some(&intent()))).is_err());
-        let finalized = json!({"metadata": {"uid": "u1", "finalizers": ["x"], "annotations": null}});
+        let finalized =
+            json!({"metadata": {"uid": "u1", "resourceVersion": "7", "finalizers": ["x"], "annotations": null}});
         assert!(apply(finalized, patch(&m, Some(&intent()))).is_err());
-        let recreated = json!({"metadata": {"uid": "u2", "finalizers": null, "annotations": null}});
+        let recreated =
+            json!({"metadata": {"uid": "u2", "resourceVersion": "7", "finalizers": null, "annotations": null}});
+        assert!(apply(recreated, patch(&m, Some(&intent()))).is_err());
+        let written_since =
+            json!({"metadata": {"uid": "u1", "resourceVersion": "8", "finalizers": null, "annotations": null}});
+        assert!(apply(written_since, patch(&m, Some(&intent()))).is_err(), "any write since the view");
+        let recreated =
+            json!({"metadata": {"uid": "u2", "resourceVersion": "7", "finalizers": null, "annotations": null}});
         assert!(apply(recreated, patch(&m, Some(&intent()))).is_err());
     }
 

@@ -22,6 +22,9 @@ pub enum ReconcileError {
         "remote webhook {id} named by the hookwright.dev/external-id annotation belongs to Webhook {owner}: remove the annotation to get a webhook of this object's own, or delete {owner} with deletionPolicy: Orphan to hand the webhook over"
     )]
     AdoptionConflict { id: String, owner: String },
+    /// The object changed since the view a decision was made from (a precondition failed).
+    #[error("the Webhook changed while it was being reconciled; trying again")]
+    StaleView,
     #[error("provider call failed: {0}")]
     Api(#[from] ApiError),
     #[error("Kubernetes API call failed: {0}")]
@@ -60,7 +63,7 @@ impl ReconcileError {
                 ApiError::RateLimited { .. } => "RateLimited",
                 _ => "RemoteError",
             },
-            ReconcileError::Kube(_) => "KubernetesError",
+            ReconcileError::Kube(_) | ReconcileError::StaleView => "KubernetesError",
         }
     }
 

@@ -305,9 +305,16 @@ impl<'a> KubeCheckpoint<'a> {
 
     async fn patch_meta(&self, ops: serde_json::Value) -> Result<(), ReconcileError> {
         let patch: json_patch::Patch = serde_json::from_value(ops).map_err(kube::Error::SerdeError)?;
-        let updated = self.api().patch(&self.wh.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await?;
-        self.seen().1 = updated.metadata;
-        Ok(())
+        let params = PatchParams::default();
+        match self.api().patch(&self.wh.name_any(), &params, &Patch::Json::<()>(patch)).await {
+            Ok(updated) => {
+                self.seen().1 = updated.metadata;
+                Ok(())
+            }
+            // A failed `test` (422) or a conflict: the object is not the one in view.
+            Err(kube::Error::Api(e)) if e.code == 422 || e.code == 409 => Err(ReconcileError::StaleView),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
