@@ -37,17 +37,8 @@ impl Replicas<'_> {
         let args = ["--leader-election", "--leader-election-duration", "2s", "--leader-election-namespace"];
         let args = [
             &args[..],
-            &[
-                self.world.ns.as_str(),
-                "--drift-interval",
-                "2s",
-                "--drift-budget",
-                "100000",
-                "--api-timeout",
-                "2s",
-                "--concurrency",
-                "8",
-            ],
+            &[self.world.ns.as_str(), "--drift-interval", "2s", "--api-timeout", "2s", "--concurrency", "8"],
+            &["--drift-budget", "100000"],
         ]
         .concat();
         self.slots[i] = Some(self.world.operator(&format!("replica-{i}"), &args));

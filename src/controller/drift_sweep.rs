@@ -249,12 +249,17 @@ mod tests {
         Scope { provider, scope: format!("app-{n}") }
     }
 
+    /// A schedule tracking 100 scopes from `t0`.
+    fn hundred_scopes(interval: Duration, calls_per_hour: u32) -> (Schedule, Instant) {
+        let mut s = Schedule::new(interval, calls_per_hour);
+        let t0 = Instant::now();
+        s.track(&(0..100).map(scope).collect(), t0);
+        (s, t0)
+    }
+
     #[test]
     fn a_restart_checks_nothing_for_a_quarter_interval_then_spreads_the_scopes() {
-        let mut s = Schedule::new(10 * MIN, 100_000);
-        let t0 = Instant::now();
-        let scopes: HashSet<Scope> = (0..100).map(scope).collect();
-        s.track(&scopes, t0);
+        let (s, t0) = hundred_scopes(10 * MIN, 100_000);
         assert_eq!(s.due(t0 + Duration::from_secs(149), |_| None), None, "nothing in the first 2.5 minutes");
         let firsts: Vec<Duration> = s.next_sweep.values().map(|at| *at - t0).collect();
         assert!(firsts.iter().all(|d| *d >= Duration::from_secs(150) && *d <= 10 * MIN));
@@ -265,10 +270,7 @@ mod tests {
     #[test]
     fn the_budget_stretches_the_interval_and_never_the_calls() {
         // 100 scopes, a 10-minute interval, 100 calls an hour: one scope every 36 s.
-        let mut s = Schedule::new(10 * MIN, 100);
-        let t0 = Instant::now();
-        let scopes: HashSet<Scope> = (0..100).map(scope).collect();
-        s.track(&scopes, t0);
+        let (mut s, t0) = hundred_scopes(10 * MIN, 100);
         let token = [7; 32];
         let (mut calls, mut now) = (0u32, t0);
         while now < t0 + Duration::from_secs(3 * 3600) {

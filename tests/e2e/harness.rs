@@ -32,23 +32,15 @@ pub async fn operator() -> &'static Operator {
         hookwright_testenv::install_crds(&client, &crds).await.expect("install CRDs");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = std::process::Command::new(hookwright_testenv::operator_binary(env!("CARGO_BIN_EXE_hookwright")));
-        cmd.args([
-            "run",
-            "--drift-interval",
-            &format!("{DRIFT_SECS}s"),
-            "--drift-budget",
-            "100000",
-            "--api-timeout",
-            "2s",
-            "--concurrency",
-            "8",
-        ])
-        .arg("--metrics-addr")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--enable-test-delivery")
-        .env("KUBECONFIG", cp.kubeconfig_path())
-        // Debug level, so the secret-leak check (leaks.rs) covers what debug logging prints.
-        .env("RUST_LOG", "debug,hyper=info,hyper_util=info,h2=info,rustls=info,tower=info,reqwest=info");
+        cmd.args(["run", "--drift-interval", &format!("{DRIFT_SECS}s"), "--api-timeout", "2s", "--concurrency", "8"])
+            // Drift checks as fast as the interval allows (the default budget paces them at 36 s).
+            .args(["--drift-budget", "100000"])
+            .arg("--metrics-addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--enable-test-delivery")
+            .env("KUBECONFIG", cp.kubeconfig_path())
+            // Debug level, so the secret-leak check (leaks.rs) covers what debug logging prints.
+            .env("RUST_LOG", "debug,hyper=info,hyper_util=info,h2=info,rustls=info,tower=info,reqwest=info");
         // The log outlives the run (target/e2e-operator.log) so failures can be read afterwards.
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-operator.log");
         let process = hookwright_testenv::spawn_logged("hookwright", cmd, &log).expect("start operator");
@@ -231,33 +223,27 @@ impl Env {
 
     /// Requests the fake received with `method` (all routes and statuses), or all when "*".
     pub async fn count(&self, method: &str) -> u64 {
-        self.count_where(method, None).await
+        self.count_where(method, None, "").await
     }
 
     /// Requests with `method` on routes ending in `route_end` (`/webhooks` lists, `/{id}` one).
     pub async fn count_route(&self, method: &str, route_end: &str) -> u64 {
-        let v = self.admin(reqwest::Method::GET, "/requests", None).await;
-        v["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["method"] == method && r["route"].as_str().unwrap_or_default().ends_with(route_end))
-            .map(|r| r["count"].as_u64().unwrap())
-            .sum()
+        self.count_where(method, None, route_end).await
     }
 
     /// Requests with `method` that got `status`.
     pub async fn count_status(&self, method: &str, status: u64) -> u64 {
-        self.count_where(method, Some(status)).await
+        self.count_where(method, Some(status), "").await
     }
 
-    async fn count_where(&self, method: &str, status: Option<u64>) -> u64 {
+    async fn count_where(&self, method: &str, status: Option<u64>, route_end: &str) -> u64 {
         let v = self.admin(reqwest::Method::GET, "/requests", None).await;
         v["requests"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|r| (method == "*" || r["method"] == method) && status.is_none_or(|s| r["status"] == s))
+            .filter(|r| r["route"].as_str().unwrap_or_default().ends_with(route_end))
             .map(|r| r["count"].as_u64().unwrap())
             .sum()
     }
