@@ -30,8 +30,48 @@ pub struct Dependents {
 
 #[derive(Default)]
 pub struct Maps {
-    users: HashMap<Dependency, HashSet<ObjectRef<Webhook>>>,
-    of: HashMap<ObjectRef<Webhook>, Vec<Dependency>>,
+    users: HashMap<Dependency, Users>,
+    of: HashMap<ObjectRef<Webhook>, Box<[Dependency]>>,
+}
+
+/// The users of one dependency. Most have exactly one (each Webhook's generated validation
+/// Secret), which a set would store in a table of several slots.
+enum Users {
+    One(ObjectRef<Webhook>),
+    Many(HashSet<ObjectRef<Webhook>>),
+}
+
+impl Users {
+    fn insert(&mut self, obj: ObjectRef<Webhook>) {
+        match self {
+            Users::One(only) if *only == obj => {}
+            Users::One(only) => {
+                let set = HashSet::from([only.clone(), obj]);
+                *self = Users::Many(set);
+            }
+            Users::Many(set) => {
+                set.insert(obj);
+            }
+        }
+    }
+
+    /// Removes `obj`; true when no user is left.
+    fn remove(&mut self, obj: &ObjectRef<Webhook>) -> bool {
+        match self {
+            Users::One(only) => only == obj,
+            Users::Many(set) => {
+                set.remove(obj);
+                set.is_empty()
+            }
+        }
+    }
+
+    fn to_vec(&self) -> Vec<ObjectRef<Webhook>> {
+        match self {
+            Users::One(only) => vec![only.clone()],
+            Users::Many(set) => set.iter().cloned().collect(),
+        }
+    }
 }
 
 /// What `wh` depends on.
@@ -61,28 +101,38 @@ pub fn dependencies(wh: &Webhook) -> Vec<Dependency> {
 impl FromWatch for Maps {
     fn set(&mut self, wh: &Webhook) {
         let deps = dependencies(wh);
-        let obj = ObjectRef::from_obj(wh);
-        if self.of.get(&obj) == Some(&deps) {
+        let obj = bare_ref(wh);
+        if self.of.get(&obj).is_some_and(|old| **old == *deps) {
             return;
         }
         self.remove(wh);
         for d in &deps {
-            self.users.entry(d.clone()).or_default().insert(obj.clone());
-        }
-        self.of.insert(obj, deps);
-    }
-
-    fn remove(&mut self, wh: &Webhook) {
-        let obj = ObjectRef::from_obj(wh);
-        for d in self.of.remove(&obj).unwrap_or_default() {
-            if let Some(set) = self.users.get_mut(&d) {
-                set.remove(&obj);
-                if set.is_empty() {
-                    self.users.remove(&d);
+            match self.users.get_mut(d) {
+                Some(users) => users.insert(obj.clone()),
+                None => {
+                    self.users.insert(d.clone(), Users::One(obj.clone()));
                 }
             }
         }
+        self.of.insert(obj, deps.into_boxed_slice());
     }
+
+    fn remove(&mut self, wh: &Webhook) {
+        let obj = bare_ref(wh);
+        for d in self.of.remove(&obj).unwrap_or_default() {
+            if self.users.get_mut(&d).is_some_and(|users| users.remove(&obj)) {
+                self.users.remove(&d);
+            }
+        }
+    }
+}
+
+/// `wh`'s reference without the resource version and UID (which equality and hashing ignore):
+/// two strings fewer per copy kept.
+fn bare_ref(wh: &Webhook) -> ObjectRef<Webhook> {
+    let mut obj = ObjectRef::from_obj(wh);
+    obj.extra = Default::default();
+    obj
 }
 
 impl Dependents {
@@ -94,7 +144,7 @@ impl Dependents {
     /// The Webhooks that depend on `d`.
     pub fn users(&self, d: &Dependency) -> Vec<ObjectRef<Webhook>> {
         let st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        st.live().users.get(d).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        st.live().users.get(d).map(Users::to_vec).unwrap_or_default()
     }
 }
 
@@ -138,6 +188,24 @@ mod tests {
         d.observe(&Event::Init);
         d.observe(&Event::InitDone);
         assert!(d.users(&secret("other")).is_empty());
+    }
+
+    #[test]
+    fn one_user_then_several_then_none() {
+        let d = Dependents::default();
+        let shared = secret("shared");
+        d.observe(&Event::Apply(wh("a", "shared")));
+        d.observe(&Event::Apply(wh("a", "shared")));
+        assert_eq!(d.users(&shared).len(), 1, "re-applying the same object adds no user");
+        d.observe(&Event::Apply(wh("b", "shared")));
+        d.observe(&Event::Apply(wh("c", "shared")));
+        assert_eq!(d.users(&shared).len(), 3);
+        for name in ["a", "b", "c"] {
+            d.observe(&Event::Delete(wh(name, "shared")));
+        }
+        assert!(d.users(&shared).is_empty());
+        let st = d.inner.lock().unwrap();
+        assert!(st.live().users.is_empty() && st.live().of.is_empty(), "nothing left behind");
     }
 
     #[test]

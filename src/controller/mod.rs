@@ -15,6 +15,7 @@ pub mod reconcile;
 pub mod remembered;
 pub mod report;
 pub mod resolved_cache;
+pub mod slim;
 pub mod trigger_backoff;
 pub mod unseen_writes;
 pub mod watch_index;
@@ -94,6 +95,7 @@ pub async fn run(
     let claims_ctx = ctx.clone();
     let webhook_stream = watcher(api::<Webhook>(&client, &opts.namespace), wc.clone())
         .default_backoff()
+        .modify(|wh| slim::strip(&mut wh.metadata))
         .reflect(webhook_writer)
         .inspect_ok(move |event| {
             claims_ctx.claims.observe(event);

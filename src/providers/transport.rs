@@ -39,6 +39,10 @@ pub fn http_client(t: Timeouts) -> Result<reqwest::Client, ApiError> {
         // Never follow a redirect: a 3xx is the answer. Following one would send the token
         // (provider calls) or Secret-sourced headers (test deliveries) to wherever it points.
         .redirect(reqwest::redirect::Policy::none())
+        // Up to --concurrency connections are open while many Webhooks converge; once idle,
+        // a few per host are enough (each holds about 80 KB of buffers).
+        .pool_max_idle_per_host(4)
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| ApiError::Transport(e.to_string()))
 }
