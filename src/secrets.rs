@@ -88,15 +88,16 @@ fn value_of(secret: &Secret, key: &str) -> Option<Result<SecretString, ()>> {
     })
 }
 
-/// The generated validation secret of `wh`: read from its owned Secret, or generated and
-/// stored there once. Never regenerated while that Secret exists. `probably_new` (no remote
-/// webhook yet) tries the create first and reads only when the Secret exists (409), saving a
-/// GET on every first reconcile.
+/// The generated validation secret of `wh`, and the resourceVersion of the Secret when this
+/// call created it: read from its owned Secret, or generated and stored there once. Never
+/// regenerated while that Secret exists. `probably_new` (no remote webhook and no create yet)
+/// tries the create first and reads only when the Secret exists (409), saving a GET on every
+/// first reconcile.
 pub async fn generated_validation_secret(
     client: &kube::Client,
     wh: &Webhook,
     probably_new: bool,
-) -> Result<SecretString, SecretError> {
+) -> Result<(SecretString, Option<String>), SecretError> {
     let ns = wh.namespace().unwrap_or_default();
     let name = generated_secret_name(&wh.name_any());
     let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
@@ -105,7 +106,7 @@ pub async fn generated_validation_secret(
     }
     if let Some(existing) = api.get_opt(&name).await? {
         return match value_of(&existing, GENERATED_KEY) {
-            Some(Ok(v)) => Ok(v),
+            Some(Ok(v)) => Ok((v, None)),
             _ => Err(SecretError::ValueInvalid {
                 namespace: ns,
                 name,
@@ -122,7 +123,7 @@ async fn create_generated(
     wh: &Webhook,
     ns: String,
     name: String,
-) -> Result<SecretString, SecretError> {
+) -> Result<(SecretString, Option<String>), SecretError> {
     let value = generate_validation_secret();
     let secret = Secret {
         metadata: ObjectMeta {
@@ -137,11 +138,11 @@ async fn create_generated(
         ..Default::default()
     };
     match api.create(&PostParams::default(), &secret).await {
-        Ok(_) => Ok(SecretString::from(value)),
+        Ok(created) => Ok((SecretString::from(value), created.resource_version())),
         // Another worker (or a previous run) created it first: use what is stored.
         Err(kube::Error::Api(s)) if s.code == 409 => {
             let stored = api.get(&name).await?;
-            value_of(&stored, GENERATED_KEY).and_then(Result::ok).ok_or(SecretError::ValueInvalid {
+            value_of(&stored, GENERATED_KEY).and_then(Result::ok).map(|v| (v, None)).ok_or(SecretError::ValueInvalid {
                 namespace: ns,
                 name,
                 key: GENERATED_KEY.into(),

@@ -42,6 +42,15 @@ const QUIET_POLLS: usize = 3;
 struct Snap {
     writes: Counts,
     calls: Counts,
+    /// The running operator's drift calls (its own counter), to tell them from the step's.
+    drift: u64,
+}
+
+impl Snap {
+    /// Provider calls since `before`, less the drift sweep's (which runs on its own schedule).
+    fn step_calls(&self, before: &Snap) -> u64 {
+        self.calls.delta(&before.calls).total().saturating_sub(self.drift.saturating_sub(before.drift))
+    }
 }
 
 struct Bench {
@@ -54,13 +63,21 @@ struct Bench {
     ns: String,
     webhooks: Api<Webhook>,
     secrets: Api<Secret>,
+    /// /metrics of the operator running now.
+    metrics_url: std::sync::Mutex<Option<String>>,
 }
 
 impl Bench {
     async fn snap(&self) -> Snap {
+        let url = self.metrics_url.lock().unwrap().clone();
+        let drift = match url {
+            Some(u) => probes::drift_calls(&self.http, &u).await.unwrap_or(0),
+            None => 0,
+        };
         Snap {
             writes: probes::apiserver_writes(&self.client).await,
             calls: probes::fake_calls(&self.http, &self.admin_url).await,
+            drift,
         }
     }
 
@@ -87,7 +104,9 @@ impl Bench {
     }
 
     async fn operator(&self, extra: &[String], label: &str) -> Operator {
-        Operator::start(&self.kubeconfig, &self.dir, &self.ns, self.cfg.concurrency, extra, label).await
+        let op = Operator::start(&self.kubeconfig, &self.dir, &self.ns, self.cfg.concurrency, extra, label).await;
+        *self.metrics_url.lock().unwrap() = Some(op.metrics_url.clone());
+        op
     }
 
     /// Waits (bounded) until the operator counted `target` reconciles; the count it reached.
@@ -171,6 +190,7 @@ async fn main() {
         ns: ns.clone(),
         webhooks: Api::namespaced(client.clone(), &ns),
         secrets: secrets.clone(),
+        metrics_url: Default::default(),
     };
     let (n, c) = (cfg.n, cfg.concurrency);
     let mut out = json!({"when": jiff::Timestamp::now().to_string(), "machine": machine, "versions": report::versions(),
@@ -277,7 +297,8 @@ async fn main() {
         "writes": writes.json(),
         "writes_per_create": per(writes.total(), n),
         "calls": calls.json(),
-        "calls_per_create": per(calls.total(), n),
+        "drift_calls_in_window": after.drift.saturating_sub(before.drift),
+        "calls_per_create": per(after.step_calls(&before), n),
         "posts_per_create": per(calls.starting("POST "), n),
     });
     let r = probes::rss(op.pid());
@@ -320,7 +341,8 @@ async fn main() {
         "latency_p50_seconds": p50, "latency_p99_seconds": p99, "latency_max_seconds": sorted.last(),
         "latencies_seconds": lat,
         "writes": writes.json(), "operator_writes_per_edit": per(op_writes, targets.len()),
-        "calls": calls.json(), "calls_per_edit": per(calls.total(), targets.len()),
+        "calls": calls.json(), "drift_calls_in_window": after.drift.saturating_sub(before.drift),
+        "calls_per_edit": per(after.step_calls(&before), targets.len()),
     });
 
     // 5a. Rotation of the Secret shared by k Webhooks.
@@ -345,7 +367,8 @@ async fn main() {
     eprintln!("bench: rotation of a Secret shared by {}: calls {:?} writes {:?}", cfg.rotation_k, calls.0, writes.0);
     out["rotation"] = json!({
         "k": cfg.rotation_k, "seconds_to_last_put": rot_secs,
-        "calls": calls.json(), "calls_per_rotation": calls.total(), "calls_per_object": per(calls.total(), cfg.rotation_k),
+        "calls": calls.json(), "drift_calls_in_window": after.drift.saturating_sub(before.drift),
+        "calls_per_rotation": after.step_calls(&before), "calls_per_object": per(after.step_calls(&before), cfg.rotation_k),
         "writes": writes.json(), "operator_writes": writes.total().saturating_sub(1),
     });
 
@@ -386,7 +409,8 @@ async fn main() {
     out["noop_resync"] = json!({
         "trigger": "a label added to the Secret shared by k Webhooks and to the WebhookProvider",
         "reconciles": rec,
-        "calls": calls.json(), "calls_per_resync": (rec > 0).then(|| per(calls.total(), rec as usize)),
+        "calls": calls.json(), "drift_calls_in_window": after.drift.saturating_sub(before.drift),
+        "calls_per_resync": (rec > 0).then(|| per(after.step_calls(&before), rec as usize)),
         "writes": writes.json(), "operator_writes_per_resync": (rec > 0).then(|| per(writes.total().saturating_sub(2), rec as usize)),
     });
 
@@ -426,7 +450,8 @@ async fn main() {
     eprintln!("bench: {} deletes ({left} left): calls {:?} writes {:?}", targets.len(), calls.0, writes.0);
     out["delete"] = json!({
         "objects": targets.len(), "left": left,
-        "calls": calls.json(), "calls_per_delete": per(calls.total(), targets.len()),
+        "calls": calls.json(), "drift_calls_in_window": after.drift.saturating_sub(before.drift),
+        "calls_per_delete": per(after.step_calls(&before), targets.len()),
         "writes": writes.json(), "operator_writes_per_delete": per(writes.total().saturating_sub(targets.len() as u64), targets.len()),
     });
     let remaining = n - targets.len();

@@ -76,10 +76,19 @@ pub async fn fake_calls(http: &reqwest::Client, admin_url: &str) -> Counts {
 
 /// `hookwright_reconciles_total` summed over results; None when the operator does not answer.
 pub async fn reconciles(http: &reqwest::Client, metrics_url: &str) -> Option<u64> {
+    counter(http, metrics_url, "hookwright_reconciles_total").await
+}
+
+/// `hookwright_drift_calls_total`: provider requests the operator spent on drift checks.
+pub async fn drift_calls(http: &reqwest::Client, metrics_url: &str) -> Option<u64> {
+    counter(http, metrics_url, "hookwright_drift_calls_total").await
+}
+
+async fn counter(http: &reqwest::Client, metrics_url: &str, name: &str) -> Option<u64> {
     let text = http.get(metrics_url).send().await.ok()?.text().await.ok()?;
     Some(
         text.lines()
-            .filter(|l| l.starts_with("hookwright_reconciles_total"))
+            .filter(|l| l.starts_with(name))
             .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
             .sum::<f64>() as u64,
     )

@@ -164,6 +164,9 @@ pub async fn run(
             let ctx = ctx.clone();
             move |s| -> Vec<ObjectRef<Webhook>> {
                 let (ns, name) = (s.namespace().unwrap_or_default(), s.name_any());
+                if ctx.unseen_writes.is_own(&format!("{ns}/{name}"), s.metadata.resource_version.as_deref()) {
+                    return Vec::new();
+                }
                 for provider in i3.token_secret_providers(&ns, &name) {
                     ctx.resolved.forget(&provider.id());
                     ctx.refresh_provider(&provider);

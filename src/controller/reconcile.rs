@@ -371,8 +371,15 @@ async fn validation_secret(
             }
         }
         None => {
-            let probably_new = wh.status.as_ref().is_none_or(|s| s.webhook_id.is_none());
-            Ok(Some(crate::secrets::generated_validation_secret(&ctx.client, wh, probably_new).await?))
+            let recorded = create_intent::recorded_status(&wh.metadata, wh.status.as_ref());
+            let probably_new = recorded.webhook_id.is_none() && recorded.create_pending_since.is_none();
+            let (value, created) = crate::secrets::generated_validation_secret(&ctx.client, wh, probably_new).await?;
+            if let Some(rv) = created {
+                // Its watch event is no news to the Webhook that made it.
+                let name = crate::secrets::generated_secret_name(&wh.name_any());
+                ctx.unseen_writes.wrote(&format!("{ns}/{name}"), Some(rv));
+            }
+            Ok(Some(value))
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Status writes of ours that the Webhook watch has not shown yet, by object uid: the
-//! resourceVersion each write produced. While one is unseen, the cached status may predate it,
-//! so a reconcile must not skip a status write because it equals the cache. An entry goes away
-//! when the watch delivers that resourceVersion (or the object), so the map holds only writes
-//! in flight, not one entry per object.
+//! Writes of ours that a watch has not shown yet: the resourceVersion each produced, keyed by
+//! Webhook uid (status writes) or by `namespace/name` (generated Secrets). While a status write
+//! is unseen, the cached status may predate it, so a reconcile must not skip a status write
+//! because it equals the cache; a generated Secret's own watch event is no news to its Webhook.
+//! An entry goes away when the watch delivers that resourceVersion (or the object is deleted),
+//! so the map holds only writes in flight, not one entry per object.
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -28,6 +29,17 @@ impl UnseenWrites {
     pub fn cache_may_lag(&self, uid: &str, cached: Option<&str>) -> bool {
         let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         map.get(uid).is_some_and(|rv| Some(rv.as_str()) != cached)
+    }
+
+    /// Whether the watch now shows `key` at a version our own write produced (no news: the
+    /// object has not changed since we wrote it). Forgets the write either way once seen.
+    pub fn is_own(&self, key: &str, seen: Option<&str>) -> bool {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let own = map.get(key).is_some_and(|rv| Some(rv.as_str()) == seen);
+        if own {
+            map.remove(key);
+        }
+        own
     }
 
     pub fn observe(&self, event: &Event<Webhook>) {
@@ -77,6 +89,15 @@ mod tests {
         assert!(w.cache_may_lag("u", Some("4")), "an older version does not show the write");
         w.observe(&Event::Apply(at("u", "5")));
         assert!(!w.cache_may_lag("u", Some("5")) && w.is_empty());
+    }
+
+    #[test]
+    fn our_own_write_is_no_news_once() {
+        let w = UnseenWrites::default();
+        w.wrote("ns/s", Some("9".into()));
+        assert!(!w.is_own("ns/s", Some("8")), "an older version is not our write");
+        assert!(w.is_own("ns/s", Some("9")));
+        assert!(!w.is_own("ns/s", Some("9")) && w.is_empty(), "seen once, then forgotten");
     }
 
     #[test]
