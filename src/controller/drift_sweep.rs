@@ -157,37 +157,53 @@ pub async fn run(ctx: Arc<Context>, store: Store<Webhook>, trigger: UnboundedSen
             schedule.track(&scopes, now);
         }
         ticks = ticks.wrapping_add(1);
-        let due = schedule.due(now, |s| tokens.get(&s.provider).copied());
-        let room = due.is_some() || tokens.values().any(|t| schedule.may_call(t, now));
-        if !room {
+        let room = |schedule: &Schedule, now| tokens.values().any(|t| schedule.may_call(t, now));
+        if schedule.due(now, |s| tokens.get(&s.provider).copied()).is_none() && !room(&schedule, now) {
             continue;
         }
         let webhooks = store.state();
-        if let Some(scope) = due {
-            let members: Vec<&Arc<Webhook>> =
-                webhooks.iter().filter(|w| checkable(w).is_some_and(|(s, _)| s == scope)).collect();
-            let Some(first) = members.first() else { continue };
-            match provider::resolve(&ctx, first).await {
-                Ok(resolved) => {
-                    tokens.insert(scope.provider.clone(), resolved.token_hash);
-                    let listed = resolved.api.list(&scope.scope).await;
-                    let calls = listed.as_ref().map_or(1, |l| resolved.api.list_cost(l.len()));
-                    schedule.swept(&scope, resolved.token_hash, calls, now);
-                    ctx.metrics.drift_calls(u64::from(calls));
-                    match listed {
-                        Ok(listed) => suspect(&ctx, &trigger, &members, &listed),
-                        Err(e) => tracing::debug!(scope = %scope.scope, error = %e, "drift sweep: list failed"),
-                    }
-                }
-                // The Webhooks' own reconciles report a provider that cannot be resolved.
-                Err(e) => {
-                    tracing::debug!(error = %e, "drift sweep: provider not resolved");
-                    schedule.swept(&scope, [0; 32], 0, now);
-                }
-            }
-            continue;
+        // Every due scope whose token has room, most overdue first: many tokens are swept in
+        // one tick, each at its own pace.
+        while let Some(scope) = schedule.due(Instant::now(), |s| tokens.get(&s.provider).copied()) {
+            sweep(&ctx, &trigger, &mut schedule, &mut tokens, &webhooks, &scope).await;
         }
-        full_read(&ctx, &trigger, &mut schedule, &tokens, &webhooks, now);
+        full_read(&ctx, &trigger, &mut schedule, &tokens, &webhooks, Instant::now());
+    }
+}
+
+/// Lists `scope` once and marks its members that differ; records the calls on the schedule
+/// (a scope that cannot be listed now is tried again an interval later).
+async fn sweep(
+    ctx: &Context,
+    trigger: &UnboundedSender<ObjectRef<Webhook>>,
+    schedule: &mut Schedule,
+    tokens: &mut HashMap<ProviderKey, [u8; 32]>,
+    webhooks: &[Arc<Webhook>],
+    scope: &Scope,
+) {
+    let now = Instant::now();
+    let members: Vec<&Arc<Webhook>> =
+        webhooks.iter().filter(|w| checkable(w).is_some_and(|(s, _)| s == *scope)).collect();
+    let Some(first) = members.first() else {
+        return schedule.swept(scope, [0; 32], 0, now);
+    };
+    match provider::resolve(ctx, first).await {
+        Ok(resolved) => {
+            tokens.insert(scope.provider.clone(), resolved.token_hash);
+            let listed = resolved.api.list(&scope.scope).await;
+            let calls = listed.as_ref().map_or(1, |l| resolved.api.list_cost(l.len()));
+            schedule.swept(scope, resolved.token_hash, calls, now);
+            ctx.metrics.drift_calls(u64::from(calls));
+            match listed {
+                Ok(listed) => suspect(ctx, trigger, &members, &listed),
+                Err(e) => tracing::debug!(scope = %scope.scope, error = %e, "drift sweep: list failed"),
+            }
+        }
+        // The Webhooks' own reconciles report a provider that cannot be resolved.
+        Err(e) => {
+            tracing::debug!(error = %e, "drift sweep: provider not resolved");
+            schedule.swept(scope, [0; 32], 0, now);
+        }
     }
 }
 
@@ -282,6 +298,22 @@ mod tests {
         }
         // Three hours at 100 an hour (the first sweeps wait a quarter interval).
         assert!((290..=300).contains(&calls), "{calls}");
+    }
+
+    #[test]
+    fn each_token_keeps_its_own_pace_so_many_tokens_are_swept_at_once() {
+        // 100 scopes over 4 tokens, all due: one sweep per token now, none more until its pace.
+        let (mut s, t0) = hundred_scopes(MIN, 100);
+        let later = t0 + MIN;
+        let token_of = |sc: &Scope| Some([sc.scope.len() as u8 % 2 + 2 * (sc.scope.ends_with('7') as u8); 32]);
+        let mut swept = Vec::new();
+        while let Some(due) = s.due(later, token_of) {
+            let token = token_of(&due).unwrap();
+            s.swept(&due, token, 1, later);
+            swept.push(token[0]);
+        }
+        swept.sort_unstable();
+        assert_eq!(swept, vec![0, 1, 2, 3], "one scope per token, every token served");
     }
 
     #[test]

@@ -258,14 +258,16 @@ async fn run_provider_controllers(
 ) {
     use provider_status::{error_policy, reconcile};
     let Some(triggers) = ctx.take_provider_triggers() else { return };
+    // Spec changes only: the controller's own status write (the remaining rate budget moves
+    // with every call) must not trigger it again, or it rewrites status while calls go on.
     let namespaced_run = namespaced.1.map(|events| {
-        Controller::for_shared_stream(events, namespaced.0)
+        Controller::for_shared_stream(generation_changes(events), namespaced.0)
             .reconcile_on(tokio_stream_of(triggers.namespaced))
             .run(reconcile::<WebhookProvider>, error_policy::<WebhookProvider>, ctx.clone())
             .for_each(|_| async {})
     });
     let cluster_run = cluster.1.map(|events| {
-        Controller::for_shared_stream(events, cluster.0)
+        Controller::for_shared_stream(generation_changes(events), cluster.0)
             .reconcile_on(tokio_stream_of(triggers.cluster))
             .run(reconcile::<ClusterWebhookProvider>, error_policy::<ClusterWebhookProvider>, ctx)
             .for_each(|_| async {})
