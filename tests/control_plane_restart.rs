@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hookwright::crd::Webhook;
+use hookwright::crd::{CREATE_INTENT_ANNOTATION, Webhook};
 use hookwright_fake_api::mendix::{FakeConfig, Faults};
 use hookwright_testenv::{ControlPlane, Guarded};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
@@ -150,7 +150,10 @@ async fn watches_recover_after_apiserver_and_etcd_crash_and_nothing_is_lost_or_d
         let items = webhooks.list(&ListParams::default()).await.unwrap().items;
         let pending = items
             .iter()
-            .filter(|w| w.status.as_ref().is_some_and(|s| s.create_pending_since.is_some() && s.webhook_id.is_none()))
+            .filter(|w| {
+                let marked = w.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(CREATE_INTENT_ANNOTATION));
+                marked && w.status.as_ref().is_none_or(|s| s.webhook_id.is_none())
+            })
             .count();
         if pending > 0 {
             break pending;

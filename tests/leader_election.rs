@@ -74,7 +74,8 @@ async fn a_replica_that_loses_its_lease_stops_writing_at_once() {
     w.create_webhook("slow").await;
     // The create marker is written right before the POST, which the fake now holds for 8 s.
     wait_until("the POST to be in flight", Duration::from_secs(30), || async {
-        w.webhooks.get("slow").await.unwrap().status.is_some_and(|s| s.create_pending_since.is_some())
+        let wh = w.webhooks.get("slow").await.unwrap();
+        wh.metadata.annotations.is_some_and(|a| a.contains_key(hookwright::crd::CREATE_INTENT_ANNOTATION))
     })
     .await;
 

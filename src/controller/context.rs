@@ -10,10 +10,10 @@ use tokio::sync::mpsc;
 
 use super::claims::Claims;
 use super::dependents::Dependents;
-use super::drift_sweep::Suspects;
 use super::identity::ProviderKey;
 use super::remembered::Remembered;
 use super::resolved_cache::ResolvedCache;
+use super::suspects::Suspects;
 use super::unseen_writes::UnseenWrites;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 

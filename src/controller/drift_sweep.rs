@@ -1,16 +1,16 @@
 //! Drift checks (DESIGN §3, step 6), paced per token. Instead of reading every remote webhook
 //! back on a timer (one GET per webhook per interval: 6,000 calls an hour for 1,000 webhooks),
-//! one task lists each scope (a Mendix app, a Socotra tenant) at most once per `--drift-interval`
+//! one task lists each scope (an app, a tenant: `Target::scope`) at most once per `--drift-interval`
 //! and hands the Webhooks whose listed summary differs from the spec (or that are missing) to
 //! the controller for a full read and repair. The list tells existence, name, URL, event types
 //! and active; headers and the validation secret, which it does not show, get a full read in
 //! rotation from what is left of the budget. A token never spends more than `--drift-budget`
-//! calls an hour on this (default 100: a tenth of Mendix's 1,000/hour), so with many scopes
+//! calls an hour on this (default 100: a tenth of a 1,000/hour budget), so with many scopes
 //! the interval stretches instead of the budget. The first check of a scope comes a quarter to
 //! a whole interval after the operator starts, spread by a hash: a restart costs no call.
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::ResourceExt;
@@ -31,22 +31,6 @@ const RESCAN_TICKS: u32 = 12;
 /// A webhook's headers and secret are read in full when its last full read is older than
 /// this many drift intervals (and the budget has room).
 const FULL_READ_INTERVALS: u32 = 6;
-
-/// Webhooks whose next reconcile must read the remote webhook back (set by the sweeper, taken
-/// by the reconcile).
-#[derive(Default)]
-pub struct Suspects(Mutex<HashSet<String>>);
-
-impl Suspects {
-    pub fn mark(&self, uid: &str) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(uid.to_string());
-    }
-
-    /// Whether `uid` was marked; unmarks it.
-    pub fn take(&self, uid: &str) -> bool {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(uid)
-    }
-}
 
 /// Where a group of Webhooks lives: their provider object and scope.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -362,12 +346,5 @@ mod tests {
         let mut fresh = wh;
         fresh.status = None;
         assert!(checkable(&fresh).is_none());
-    }
-
-    #[test]
-    fn suspects_are_taken_once() {
-        let s = Suspects::default();
-        s.mark("u");
-        assert!(s.take("u") && !s.take("u"));
     }
 }

@@ -16,6 +16,7 @@ pub mod remembered;
 pub mod report;
 pub mod resolved_cache;
 pub mod slim;
+pub mod suspects;
 pub mod trigger_backoff;
 pub mod unseen_writes;
 pub mod watch_index;

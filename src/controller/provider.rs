@@ -10,19 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 use super::context::Context;
 use super::error::ReconcileError;
 use super::identity::{ProviderKey, token_hash};
+pub use super::resolved_cache::Resolved;
 use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
-use crate::providers::{CallObserver, Endpoint, ProviderEndpoint as _, WebhookApi};
+use crate::providers::{CallObserver, Endpoint, ProviderEndpoint as _};
 use crate::secrets::SecretError;
-
-/// The provider a reconcile talks to.
-#[derive(Clone)]
-pub struct Resolved {
-    pub api: Arc<dyn WebhookApi>,
-    /// What the provider object said (flavor, tenant), live or remembered.
-    pub endpoint: Endpoint,
-    pub key: ProviderKey,
-    pub token_hash: [u8; 32],
-}
 
 /// The provider to delete a remote webhook with: the live provider object and token, or, when
 /// either is gone, the credentials kept for cleanup.

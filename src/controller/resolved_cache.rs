@@ -5,9 +5,20 @@
 //! A change of the token Secret (seen by the metadata-only Secret watch) forgets the entry; a
 //! change of the provider object shows as a new resourceVersion.
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use super::provider::Resolved;
+use super::identity::ProviderKey;
+use crate::providers::{Endpoint, WebhookApi};
+
+/// The provider a reconcile talks to.
+#[derive(Clone)]
+pub struct Resolved {
+    pub api: Arc<dyn WebhookApi>,
+    /// What the provider object said (flavor, tenant), live or remembered.
+    pub endpoint: Endpoint,
+    pub key: ProviderKey,
+    pub token_hash: [u8; 32],
+}
 
 #[derive(Default)]
 pub struct ResolvedCache(Mutex<HashMap<String, (String, Resolved)>>);
