@@ -163,7 +163,10 @@ async fn sync(
     let provider = provider::resolve(ctx, wh).await?;
     let api = provider.api.as_ref();
     let target = Target::of(wh, &provider.endpoint)?;
-    let secret = validation_secret(ctx, wh, &ns, &target).await?;
+    // No id and no create yet (as the checkpoint sees it): a generated Secret is created first.
+    let baseline = checkpoint.baseline();
+    let new = baseline.webhook_id.is_none() && baseline.create_pending_since.is_none();
+    let secret = validation_secret(ctx, wh, &ns, &target, new).await?;
     let headers = headers(ctx, wh, &ns, &target).await?;
     let desired = desired::build(wh, desired::remote_name(wh, &ns, &name), secret, headers);
     let hash = desired::applied_hash(&desired);
@@ -357,6 +360,7 @@ async fn validation_secret(
     wh: &Webhook,
     ns: &str,
     target: &Target,
+    probably_new: bool,
 ) -> Result<Option<SecretString>, ReconcileError> {
     if !target.signs_deliveries() {
         return Ok(None);
@@ -371,8 +375,6 @@ async fn validation_secret(
             }
         }
         None => {
-            let recorded = create_intent::recorded_status(&wh.metadata, wh.status.as_ref());
-            let probably_new = recorded.webhook_id.is_none() && recorded.create_pending_since.is_none();
             let (value, created) = crate::secrets::generated_validation_secret(&ctx.client, wh, probably_new).await?;
             if let Some(rv) = created {
                 // Its watch event is no news to the Webhook that made it.
