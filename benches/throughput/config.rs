@@ -27,6 +27,11 @@ pub struct Config {
     pub unrelated_secrets: usize,
     /// Deadline of the convergence wait, seconds.
     pub converge_deadline_secs: u64,
+    /// For profiling (HOOKWRIGHT_BENCH_HOLD=<file>): skip the floor, converge, stop the
+    /// operator, write the cluster's coordinates to <file> and keep the cluster up until <file>
+    /// is removed (at most 3 hours), so that an operator can be run by hand against N Ready
+    /// Webhooks (heaptrack, smaps). No results are written in this mode.
+    pub hold: Option<std::path::PathBuf>,
 }
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -54,6 +59,7 @@ impl Config {
             drift_window_secs: env("HOOKWRIGHT_BENCH_DRIFT_WINDOW_SECS", 72),
             unrelated_secrets: env("HOOKWRIGHT_BENCH_SECRETS", 3 * n),
             converge_deadline_secs: env("HOOKWRIGHT_BENCH_CONVERGE_DEADLINE_SECS", 120 + n as u64 / 10),
+            hold: std::env::var_os("HOOKWRIGHT_BENCH_HOLD").filter(|v| !v.is_empty()).map(Into::into),
         }
     }
 

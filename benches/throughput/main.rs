@@ -130,6 +130,17 @@ impl Bench {
     }
 }
 
+/// HOOKWRIGHT_BENCH_HOLD: the cluster stays up, with the fake, until `file` is removed.
+async fn hold(file: &std::path::Path, b: &Bench, fake: &FakeServer, ns: &str) {
+    let coords = json!({"kubeconfig": b.kubeconfig, "namespace": ns, "fake_admin": fake.admin_url(), "dir": b.dir});
+    std::fs::write(file, coords.to_string()).unwrap();
+    eprintln!("bench: holding the cluster until {} is removed (at most 3 hours): {coords}", file.display());
+    let deadline = Instant::now() + Duration::from_secs(3 * 3600);
+    while file.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -208,7 +219,9 @@ async fn main() {
 
     // 2. The floor, in a namespace the operator does not watch.
     let create_deadline = Duration::from_secs(60 + n as u64 / 10);
-    {
+    if cfg.hold.is_some() {
+        out["floor"] = json!({"seconds": f64::NAN});
+    } else {
         let fw: Api<Webhook> = Api::namespaced(client.clone(), &floor_ns);
         let fs: Api<Secret> = Api::namespaced(client.clone(), &floor_ns);
         let (create, _) = world::bulk(n, c, "floor creates", create_deadline, |i| {
@@ -245,7 +258,7 @@ async fn main() {
         let _ = fw.delete_collection(&DeleteParams::default(), &ListParams::default()).await;
         let _ = fs.delete_collection(&DeleteParams::default(), &ListParams::default().labels("bench=floor")).await;
     }
-    let floor = out["floor"]["seconds"].as_f64().unwrap();
+    let floor = out["floor"]["seconds"].as_f64().unwrap_or(f64::NAN);
 
     // 3. Converge: N Webhooks applied, then the operator started.
     let (apply, _) = world::bulk(n, c, "creates", create_deadline, |i| {
@@ -303,6 +316,10 @@ async fn main() {
     });
     let r = probes::rss(op.pid());
     out["memory"]["n"] = json!({"rss_kib": r.rss_kib, "hwm_kib": r.hwm_kib});
+    if let Some(file) = &cfg.hold {
+        drop(op);
+        return hold(file, &b, &fake, &ns).await;
+    }
 
     // 4. Edits one after another: edit-to-PUT latency.
     let targets: Vec<usize> =

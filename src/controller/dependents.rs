@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use kube::ResourceExt;
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::Event;
 
+use super::cached::{CachedWebhook, WebhookRef};
 use super::identity::ProviderKey;
 use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::{ProviderKind, Webhook};
@@ -31,18 +31,18 @@ pub struct Dependents {
 #[derive(Default)]
 pub struct Maps {
     users: HashMap<Dependency, Users>,
-    of: HashMap<ObjectRef<Webhook>, Box<[Dependency]>>,
+    of: HashMap<WebhookRef, Box<[Dependency]>>,
 }
 
 /// The users of one dependency. Most have exactly one (each Webhook's generated validation
 /// Secret), which a set would store in a table of several slots.
 enum Users {
-    One(ObjectRef<Webhook>),
-    Many(HashSet<ObjectRef<Webhook>>),
+    One(WebhookRef),
+    Many(HashSet<WebhookRef>),
 }
 
 impl Users {
-    fn insert(&mut self, obj: ObjectRef<Webhook>) {
+    fn insert(&mut self, obj: WebhookRef) {
         match self {
             Users::One(only) if *only == obj => {}
             Users::One(only) => {
@@ -56,7 +56,7 @@ impl Users {
     }
 
     /// Removes `obj`; true when no user is left.
-    fn remove(&mut self, obj: &ObjectRef<Webhook>) -> bool {
+    fn remove(&mut self, obj: &WebhookRef) -> bool {
         match self {
             Users::One(only) => only == obj,
             Users::Many(set) => {
@@ -66,7 +66,7 @@ impl Users {
         }
     }
 
-    fn to_vec(&self) -> Vec<ObjectRef<Webhook>> {
+    fn to_vec(&self) -> Vec<WebhookRef> {
         match self {
             Users::One(only) => vec![only.clone()],
             Users::Many(set) => set.iter().cloned().collect(),
@@ -129,10 +129,8 @@ impl FromWatch for Maps {
 
 /// `wh`'s reference without the resource version and UID (which equality and hashing ignore):
 /// two strings fewer per copy kept.
-fn bare_ref(wh: &Webhook) -> ObjectRef<Webhook> {
-    let mut obj = ObjectRef::from_obj(wh);
-    obj.extra = Default::default();
-    obj
+fn bare_ref(wh: &Webhook) -> WebhookRef {
+    CachedWebhook::reference(wh)
 }
 
 impl Dependents {
@@ -142,7 +140,7 @@ impl Dependents {
     }
 
     /// The Webhooks that depend on `d`.
-    pub fn users(&self, d: &Dependency) -> Vec<ObjectRef<Webhook>> {
+    pub fn users(&self, d: &Dependency) -> Vec<WebhookRef> {
         let st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         st.live().users.get(d).map(Users::to_vec).unwrap_or_default()
     }

@@ -17,6 +17,7 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::cached::{CachedWebhook, WebhookRef};
 use super::context::Context;
 use super::identity::ProviderKey;
 use super::provider;
@@ -122,11 +123,52 @@ pub fn summary_differs(wh: &Webhook, remote: &RemoteSummary) -> bool {
         || want != have
 }
 
+/// The checkable Webhooks by scope, as of the last rescan, with when each was last read back
+/// in full. Unpacking every cached object happens once per rescan, not once per tick; a sweep
+/// takes its members' current objects from the cache again.
+#[derive(Default)]
+struct Members {
+    by_scope: HashMap<Scope, Vec<Member>>,
+}
+
+struct Member {
+    obj: Arc<CachedWebhook>,
+    last_synced: Option<jiff::Timestamp>,
+}
+
+impl Members {
+    fn scan(store: &Store<CachedWebhook>) -> Members {
+        let mut by_scope: HashMap<Scope, Vec<Member>> = HashMap::new();
+        for obj in store.state() {
+            let Ok(wh) = obj.unpack() else { continue };
+            let Some((scope, _)) = checkable(&wh) else { continue };
+            let last_synced = wh.status.as_ref().and_then(|s| s.last_synced_at.as_deref()?.parse().ok());
+            by_scope.entry(scope).or_default().push(Member { obj, last_synced });
+        }
+        Members { by_scope }
+    }
+
+    fn scopes(&self) -> HashSet<Scope> {
+        self.by_scope.keys().cloned().collect()
+    }
+
+    /// The current objects of `scope`'s members that still belong to it.
+    fn current(&self, store: &Store<CachedWebhook>, scope: &Scope) -> Vec<Webhook> {
+        let members = self.by_scope.get(scope).map(Vec::as_slice).unwrap_or_default();
+        members
+            .iter()
+            .filter_map(|m| store.get(&ObjectRef::from_obj(m.obj.as_ref()))?.unpack().ok())
+            .filter(|wh| checkable(wh).is_some_and(|(s, _)| s == *scope))
+            .collect()
+    }
+}
+
 /// Runs until the process ends: every [`TICK`], sweeps the most overdue scope whose token has
 /// budget, and spends what is left on full reads of the longest-unread webhooks.
-pub async fn run(ctx: Arc<Context>, store: Store<Webhook>, trigger: UnboundedSender<ObjectRef<Webhook>>) {
+pub async fn run(ctx: Arc<Context>, store: Store<CachedWebhook>, trigger: UnboundedSender<WebhookRef>) {
     let mut schedule = Schedule::new(ctx.settings.drift_interval, ctx.settings.drift_budget);
     let mut tokens: HashMap<ProviderKey, [u8; 32]> = HashMap::new();
+    let mut members = Members::default();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let rescan = u32::try_from(ctx.settings.drift_interval.as_secs() / TICK.as_secs())
@@ -137,21 +179,17 @@ pub async fn run(ctx: Arc<Context>, store: Store<Webhook>, trigger: UnboundedSen
         ticker.tick().await;
         let now = Instant::now();
         if ticks.is_multiple_of(rescan) {
-            let scopes: HashSet<Scope> = store.state().iter().filter_map(|w| checkable(w).map(|(s, _)| s)).collect();
-            schedule.track(&scopes, now);
+            members = Members::scan(&store);
+            schedule.track(&members.scopes(), now);
         }
         ticks = ticks.wrapping_add(1);
-        let room = |schedule: &Schedule, now| tokens.values().any(|t| schedule.may_call(t, now));
-        if schedule.due(now, |s| tokens.get(&s.provider).copied()).is_none() && !room(&schedule, now) {
-            continue;
-        }
-        let webhooks = store.state();
         // Every due scope whose token has room, most overdue first: many tokens are swept in
         // one tick, each at its own pace.
         while let Some(scope) = schedule.due(Instant::now(), |s| tokens.get(&s.provider).copied()) {
-            sweep(&ctx, &trigger, &mut schedule, &mut tokens, &webhooks, &scope).await;
+            let current = members.current(&store, &scope);
+            sweep(&ctx, &trigger, &mut schedule, &mut tokens, &current, &scope).await;
         }
-        full_read(&ctx, &trigger, &mut schedule, &tokens, &webhooks, Instant::now());
+        full_read(&ctx, &trigger, &mut schedule, &tokens, &mut members, Instant::now());
     }
 }
 
@@ -159,15 +197,13 @@ pub async fn run(ctx: Arc<Context>, store: Store<Webhook>, trigger: UnboundedSen
 /// (a scope that cannot be listed now is tried again an interval later).
 async fn sweep(
     ctx: &Context,
-    trigger: &UnboundedSender<ObjectRef<Webhook>>,
+    trigger: &UnboundedSender<WebhookRef>,
     schedule: &mut Schedule,
     tokens: &mut HashMap<ProviderKey, [u8; 32]>,
-    webhooks: &[Arc<Webhook>],
+    members: &[Webhook],
     scope: &Scope,
 ) {
     let now = Instant::now();
-    let members: Vec<&Arc<Webhook>> =
-        webhooks.iter().filter(|w| checkable(w).is_some_and(|(s, _)| s == *scope)).collect();
     let Some(first) = members.first() else {
         return schedule.swept(scope, [0; 32], 0, now);
     };
@@ -179,7 +215,7 @@ async fn sweep(
             schedule.swept(scope, resolved.token_hash, calls, now);
             ctx.metrics.drift_calls(u64::from(calls));
             match listed {
-                Ok(listed) => suspect(ctx, trigger, &members, &listed),
+                Ok(listed) => suspect(ctx, trigger, members, &listed),
                 Err(e) => tracing::debug!(scope = %scope.scope, error = %e, "drift sweep: list failed"),
             }
         }
@@ -192,18 +228,13 @@ async fn sweep(
 }
 
 /// Marks for a full read every member missing from the listing or differing from it.
-fn suspect(
-    ctx: &Context,
-    trigger: &UnboundedSender<ObjectRef<Webhook>>,
-    members: &[&Arc<Webhook>],
-    listed: &[RemoteSummary],
-) {
+fn suspect(ctx: &Context, trigger: &UnboundedSender<WebhookRef>, members: &[Webhook], listed: &[RemoteSummary]) {
     let by_id: HashMap<&str, &RemoteSummary> = listed.iter().map(|s| (s.id.as_str(), s)).collect();
     for wh in members {
         let Some((_, id)) = checkable(wh) else { continue };
         if by_id.get(id).is_none_or(|remote| summary_differs(wh, remote)) {
             ctx.drift_suspects.mark(&wh.uid().unwrap_or_default());
-            let _ = trigger.send(ObjectRef::from_obj(wh.as_ref()));
+            let _ = trigger.send(CachedWebhook::reference(wh));
         }
     }
 }
@@ -212,27 +243,28 @@ fn suspect(
 /// older than [`Schedule::full_read_age`].
 fn full_read(
     ctx: &Context,
-    trigger: &UnboundedSender<ObjectRef<Webhook>>,
+    trigger: &UnboundedSender<WebhookRef>,
     schedule: &mut Schedule,
     tokens: &HashMap<ProviderKey, [u8; 32]>,
-    webhooks: &[Arc<Webhook>],
+    members: &mut Members,
     now: Instant,
 ) {
     let cutoff = jiff::Timestamp::now() - jiff::SignedDuration::try_from(schedule.full_read_age()).unwrap_or_default();
-    let oldest = webhooks
-        .iter()
-        .filter_map(|w| {
-            let (scope, _) = checkable(w)?;
-            let token = tokens.get(&scope.provider)?;
-            let last = w.status.as_ref()?.last_synced_at.as_deref()?.parse::<jiff::Timestamp>().ok()?;
-            (last < cutoff && schedule.may_call(token, now)).then_some((last, *token, w))
-        })
-        .min_by_key(|(last, _, _)| *last);
-    if let Some((_, token, wh)) = oldest {
+    let oldest = members
+        .by_scope
+        .iter_mut()
+        .filter_map(|(scope, list)| Some((*tokens.get(&scope.provider)?, list)))
+        .filter(|(token, _)| schedule.may_call(token, now))
+        .flat_map(|(token, list)| list.iter_mut().map(move |m| (token, m)))
+        .filter(|(_, m)| m.last_synced.is_some_and(|last| last < cutoff))
+        .min_by_key(|(_, m)| m.last_synced);
+    if let Some((token, member)) = oldest {
         schedule.spent(token, 1, now);
         ctx.metrics.drift_calls(1);
-        ctx.drift_suspects.mark(&wh.uid().unwrap_or_default());
-        let _ = trigger.send(ObjectRef::from_obj(wh.as_ref()));
+        ctx.drift_suspects.mark(&member.obj.uid().unwrap_or_default());
+        let _ = trigger.send(ObjectRef::from_obj(member.obj.as_ref()));
+        // Not picked again before the next rescan shows its new read-back time.
+        member.last_synced = Some(jiff::Timestamp::now());
     }
 }
 

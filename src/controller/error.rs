@@ -29,6 +29,10 @@ pub enum ReconcileError {
     Api(#[from] ApiError),
     #[error("Kubernetes API call failed: {0}")]
     Kube(#[from] kube::Error),
+    /// The cached object could not be read back (`cached.rs`); the message names the position
+    /// in the JSON, never its content.
+    #[error("the cached Webhook could not be read back: {0}")]
+    Unpack(#[source] super::cached::UnpackError),
 }
 
 impl From<SecretError> for ReconcileError {
@@ -63,7 +67,7 @@ impl ReconcileError {
                 ApiError::RateLimited { .. } => "RateLimited",
                 _ => "RemoteError",
             },
-            ReconcileError::Kube(_) | ReconcileError::StaleView => "KubernetesError",
+            ReconcileError::Kube(_) | ReconcileError::StaleView | ReconcileError::Unpack(_) => "KubernetesError",
         }
     }
 

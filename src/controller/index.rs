@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use kube::ResourceExt;
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::Store;
 
+use super::cached::WebhookRef;
 use super::context::Context;
 use super::dependents::Dependency;
 use super::identity::ProviderKey;
 use super::provider_status::ProviderObject;
-use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
+use crate::crd::{ClusterWebhookProvider, ProviderKind, WebhookProvider};
 
 #[derive(Clone)]
 pub struct Index {
@@ -23,7 +24,7 @@ pub struct Index {
 impl Index {
     /// Webhooks that read Secret `ns/name` (validation secret, generated secret, header value,
     /// or their provider's token).
-    pub fn secret_users(&self, ns: &str, name: &str) -> Vec<ObjectRef<Webhook>> {
+    pub fn secret_users(&self, ns: &str, name: &str) -> Vec<WebhookRef> {
         let deps = &self.ctx.dependents;
         let mut users = deps.users(&Dependency::Secret(ns.to_string(), name.to_string()));
         for provider in self.token_secret_providers(ns, name) {
@@ -35,7 +36,7 @@ impl Index {
     }
 
     /// Webhooks that use provider `kind` `name` (in `ns` for a namespaced provider).
-    pub fn provider_users(&self, kind: ProviderKind, ns: Option<&str>, name: &str) -> Vec<ObjectRef<Webhook>> {
+    pub fn provider_users(&self, kind: ProviderKind, ns: Option<&str>, name: &str) -> Vec<WebhookRef> {
         let namespace = match kind {
             ProviderKind::WebhookProvider => ns.map(str::to_string),
             ProviderKind::ClusterWebhookProvider => None,

@@ -1,4 +1,5 @@
 //! The `Webhook` controller: watches, triggers and the reconcile loop.
+pub mod cached;
 pub mod claims;
 pub mod conditions;
 pub mod context;
@@ -18,6 +19,7 @@ pub mod resolved_cache;
 pub mod slim;
 pub mod suspects;
 pub mod trigger_backoff;
+pub mod trigger_filter;
 pub mod unseen_writes;
 pub mod watch_index;
 
@@ -31,15 +33,14 @@ use kube::ResourceExt;
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::reflector;
 use kube::runtime::{WatchStreamExt, watcher};
 
-use crate::crd::{
-    ClusterWebhookProvider, EXTERNAL_ID_ANNOTATION, ProviderKind, RECONCILE_REQUESTED_ANNOTATION,
-    TEST_DELIVERY_ANNOTATION, Webhook, WebhookProvider,
-};
+use crate::crd::{ClusterWebhookProvider, ProviderKind, Webhook, WebhookProvider};
+use cached::{CachedWebhook, WebhookRef};
 use context::Context;
 use index::Index;
+use trigger_filter::TriggerFilter;
 
 /// How the controller runs (from `hookwright run`).
 pub struct RunOptions {
@@ -62,25 +63,6 @@ where
     }
 }
 
-/// What makes a Webhook worth reconciling: its spec (generation), deletion, finalizers and the
-/// annotations hookwright acts on. Status-only updates (our own writes) do not trigger.
-fn trigger_hash(wh: &Webhook) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    wh.metadata.generation.hash(&mut h);
-    wh.metadata.deletion_timestamp.is_some().hash(&mut h);
-    // Our own finalizer patch is no news; a finalizer removed from an object that owns a
-    // remote webhook is (it is put back).
-    let unguarded =
-        !create_intent::has_finalizer(&wh.metadata) && wh.status.as_ref().is_some_and(|s| s.webhook_id.is_some());
-    unguarded.hash(&mut h);
-    for a in [EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION] {
-        // Not the create intent: it is our own write, made together with the finalizer.
-        wh.annotations().get(a).hash(&mut h);
-    }
-    Some(h.finish())
-}
-
 /// Runs the controller until `shutdown` resolves. `ready` turns true once the Webhook cache
 /// has its first full list.
 pub async fn run(
@@ -92,19 +74,27 @@ pub async fn run(
     let client = ctx.client.clone();
     let wc = watcher::Config::default();
 
-    let (webhooks, webhook_writer) = reflector::store::<Webhook>();
+    // The cache holds packed Webhooks (`cached.rs`); the reverse maps and the trigger filter
+    // read each event's whole object before it is packed.
+    let (webhooks, mut webhook_writer) = reflector::store::<CachedWebhook>();
     let claims_ctx = ctx.clone();
+    let mut triggers = TriggerFilter::default();
     let webhook_stream = watcher(api::<Webhook>(&client, &opts.namespace), wc.clone())
         .default_backoff()
         .modify(|wh| slim::strip(&mut wh.metadata))
-        .reflect(webhook_writer)
-        .inspect_ok(move |event| {
-            claims_ctx.claims.observe(event);
-            claims_ctx.dependents.observe(event);
-            claims_ctx.unseen_writes.observe(event);
+        .map_ok(move |event| {
+            claims_ctx.claims.observe(&event);
+            claims_ctx.dependents.observe(&event);
+            claims_ctx.unseen_writes.observe(&event);
+            let admitted = triggers.admit(&event);
+            let event = cached::event(event);
+            webhook_writer.apply_watcher_event(&event);
+            match event {
+                watcher::Event::Apply(obj) | watcher::Event::InitApply(obj) if admitted => Some(obj),
+                _ => None,
+            }
         })
-        .applied_objects()
-        .predicate_filter(trigger_hash, Default::default());
+        .try_filter_map(|obj| futures::future::ready(Ok(obj)));
 
     // One watch per provider kind, shared by this controller (a spec change re-triggers the
     // Webhooks using the provider) and the provider-status controllers.
@@ -163,7 +153,7 @@ pub async fn run(
         })
         .watches_stream(secret_stream, {
             let ctx = ctx.clone();
-            move |s| -> Vec<ObjectRef<Webhook>> {
+            move |s| -> Vec<WebhookRef> {
                 let (ns, name) = (s.namespace().unwrap_or_default(), s.name_any());
                 if ctx.unseen_writes.is_own(&format!("{ns}/{name}"), s.metadata.resource_version.as_deref()) {
                     return Vec::new();

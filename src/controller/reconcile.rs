@@ -12,6 +12,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::cached::CachedWebhook;
 use super::conditions::{self, DELIVERED, READY, SYNCED};
 use super::context::{AuthOutcome, Context};
 use super::converge::{self, Checkpoint, Synced};
@@ -31,8 +32,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 /// and input problems are reported in status and requeued inside `apply`.
 pub type Error = kube::runtime::finalizer::Error<ReconcileError>;
 
-pub async fn reconcile(wh: Arc<Webhook>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile(cached: Arc<CachedWebhook>, ctx: Arc<Context>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile_started();
+    let wh = Arc::new(cached.unpack().map_err(|e| Error::ApplyFailed(ReconcileError::Unpack(e)))?);
     if wh.metadata.deletion_timestamp.is_none() && !create_intent::has_finalizer(&wh.metadata) {
         // kube-runtime's helper would add the finalizer in a write of its own and wait for the
         // next event; `apply` adds it in the write that marks a create (or, when it adopts,
@@ -49,7 +51,7 @@ pub async fn reconcile(wh: Arc<Webhook>, ctx: Arc<Context>) -> Result<Action, Er
     .await
 }
 
-pub fn error_policy(wh: Arc<Webhook>, err: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy(wh: Arc<CachedWebhook>, err: &Error, ctx: Arc<Context>) -> Action {
     let failures = ctx.failed(&wh.uid().unwrap_or_default());
     tracing::warn!(namespace = %wh.namespace().unwrap_or_default(), name = %wh.name_any(), error = %err, "reconcile failed");
     ctx.metrics.reconciled("Error");
