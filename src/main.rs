@@ -16,20 +16,8 @@
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod memory;
 mod receive;
-
-/// glibc malloc gives each thread that allocates its own arena (up to 8 per core), and memory
-/// freed in one arena serves only that arena: after the initial list of many objects, the
-/// operator holds several partly empty arenas (about 7 MiB of RSS at 10,000 Webhooks). Two
-/// are enough for a few worker threads. musl (the release image) has no arenas.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a malloc parameter; called first thing in main, before any
-    // other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
 
 #[derive(Parser)]
 #[command(name = "hookwright", version, about = "Manage SaaS webhook subscriptions as Kubernetes resources")]
@@ -56,7 +44,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    limit_malloc_arenas();
+    memory::limit_arenas();
     // Usage errors exit with 64 (sysexits EX_USAGE), not clap's 2: `hookwright verify` uses 2
     // for "timestamp outside tolerance". --help and --version still exit 0.
     let cli = match Cli::try_parse() {

@@ -32,7 +32,14 @@ pub const GENERATED_KEY: &str = "secret";
 
 /// Name of the Secret holding a generated validation secret.
 pub fn generated_secret_name(webhook_name: &str) -> String {
-    format!("{webhook_name}-validation-secret")
+    format!("{webhook_name}{GENERATED_SUFFIX}")
+}
+
+const GENERATED_SUFFIX: &str = "-validation-secret";
+
+/// The Webhook whose generated validation Secret would be named `secret_name`, if any.
+pub fn generated_secret_owner(secret_name: &str) -> Option<&str> {
+    secret_name.strip_suffix(GENERATED_SUFFIX).filter(|n| !n.is_empty())
 }
 
 /// A new validation secret: `whsec_` + base64 of 24 random bytes (32 characters), matching

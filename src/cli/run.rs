@@ -130,6 +130,7 @@ async fn operate(args: RunArgs) -> anyhow::Result<()> {
         None
     };
     let ctx = Arc::new(Context::new(client, http, metrics, settings));
+    tokio::spawn(crate::memory::trim_periodically());
     tracing::info!(namespace = ?args.namespace, concurrency = args.concurrency, drift_interval = ?args.drift_interval, "starting controller");
     let opts = RunOptions { namespace: args.namespace, concurrency: args.concurrency };
     let stop = async move {

@@ -1,14 +1,15 @@
 //! Which Webhooks depend on which Secrets and providers: reverse maps fed by the Webhook watch,
 //! so a Secret or provider event finds the Webhooks that use it in O(users) instead of scanning
-//! every Webhook. Memory: a few keys per Webhook (its provider, its validation secret, the
-//! Secrets of its header values).
+//! every Webhook. Memory: one shared key per Webhook and a pointer per dependency (its provider,
+//! its validation secret, the Secrets of its header values); about 150 bytes a Webhook.
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::Event;
 
-use super::cached::{CachedWebhook, WebhookRef};
+use super::cached::WebhookRef;
 use super::identity::ProviderKey;
 use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::{ProviderKind, Webhook};
@@ -28,37 +29,47 @@ pub struct Dependents {
     inner: Mutex<WatchIndex<Maps>>,
 }
 
+/// Each Webhook is one shared "namespace/name" string, and each dependency one shared value,
+/// however many maps name them. The generated validation Secret, which most Webhooks use and
+/// no other shares, is not stored: its name tells its Webhook.
 #[derive(Default)]
 pub struct Maps {
-    users: HashMap<Dependency, Users>,
-    of: HashMap<WebhookRef, Box<[Dependency]>>,
+    users: HashMap<Arc<Dependency>, Users>,
+    of: HashMap<Arc<str>, Deps>,
 }
 
-/// The users of one dependency. Most have exactly one (each Webhook's generated validation
-/// Secret), which a set would store in a table of several slots.
+/// What one Webhook depends on.
+#[derive(PartialEq)]
+struct Deps {
+    /// It uses its generated validation Secret.
+    generated: bool,
+    named: Box<[Arc<Dependency>]>,
+}
+
+/// The users of one dependency: one (a Secret of one Webhook) or many (a provider).
 enum Users {
-    One(WebhookRef),
-    Many(HashSet<WebhookRef>),
+    One(Arc<str>),
+    Many(HashSet<Arc<str>>),
 }
 
 impl Users {
-    fn insert(&mut self, obj: WebhookRef) {
+    fn insert(&mut self, obj: &Arc<str>) {
         match self {
-            Users::One(only) if *only == obj => {}
+            Users::One(only) if *only == *obj => {}
             Users::One(only) => {
-                let set = HashSet::from([only.clone(), obj]);
+                let set = HashSet::from([only.clone(), obj.clone()]);
                 *self = Users::Many(set);
             }
             Users::Many(set) => {
-                set.insert(obj);
+                set.insert(obj.clone());
             }
         }
     }
 
     /// Removes `obj`; true when no user is left.
-    fn remove(&mut self, obj: &WebhookRef) -> bool {
+    fn remove(&mut self, obj: &str) -> bool {
         match self {
-            Users::One(only) => only == obj,
+            Users::One(only) => **only == *obj,
             Users::Many(set) => {
                 set.remove(obj);
                 set.is_empty()
@@ -66,10 +77,10 @@ impl Users {
         }
     }
 
-    fn to_vec(&self) -> Vec<WebhookRef> {
+    fn refs(&self) -> Vec<WebhookRef> {
         match self {
-            Users::One(only) => vec![only.clone()],
-            Users::Many(set) => set.iter().cloned().collect(),
+            Users::One(only) => vec![to_ref(only)],
+            Users::Many(set) => set.iter().map(|k| to_ref(k)).collect(),
         }
     }
 }
@@ -98,39 +109,74 @@ pub fn dependencies(wh: &Webhook) -> Vec<Dependency> {
     out
 }
 
+impl Maps {
+    /// The dependency equal to `d`, shared with the maps when they know it already.
+    fn interned(&self, d: Dependency) -> Arc<Dependency> {
+        self.users.get_key_value(&d).map_or_else(|| Arc::new(d), |(k, _)| k.clone())
+    }
+
+    fn users(&self, d: &Dependency) -> Vec<WebhookRef> {
+        let mut users = self.users.get(d).map(Users::refs).unwrap_or_default();
+        if let Dependency::Secret(ns, name) = d
+            && let Some(owner) = crate::secrets::generated_secret_owner(name)
+            && self.of.get(key(ns, owner).as_str()).is_some_and(|deps| deps.generated)
+        {
+            users.push(ObjectRef::new(owner).within(ns));
+        }
+        users
+    }
+}
+
 impl FromWatch for Maps {
     fn set(&mut self, wh: &Webhook) {
-        let deps = dependencies(wh);
-        let obj = bare_ref(wh);
-        if self.of.get(&obj).is_some_and(|old| **old == *deps) {
+        let obj = key(&wh.namespace().unwrap_or_default(), &wh.name_any());
+        let generated = crate::secrets::generated_secret_name(&wh.name_any());
+        let mut named = Vec::new();
+        let mut uses_generated = false;
+        for d in dependencies(wh) {
+            match d {
+                Dependency::Secret(_, ref name) if wh.spec.validation_secret_ref.is_none() && *name == generated => {
+                    uses_generated = true;
+                }
+                d => named.push(self.interned(d)),
+            }
+        }
+        let deps = Deps { generated: uses_generated, named: named.into_boxed_slice() };
+        if self.of.get(obj.as_str()).is_some_and(|old| *old == deps) {
             return;
         }
         self.remove(wh);
-        for d in &deps {
+        let obj: Arc<str> = obj.into();
+        for d in &deps.named {
             match self.users.get_mut(d) {
-                Some(users) => users.insert(obj.clone()),
+                Some(users) => users.insert(&obj),
                 None => {
                     self.users.insert(d.clone(), Users::One(obj.clone()));
                 }
             }
         }
-        self.of.insert(obj, deps.into_boxed_slice());
+        self.of.insert(obj, deps);
     }
 
     fn remove(&mut self, wh: &Webhook) {
-        let obj = bare_ref(wh);
-        for d in self.of.remove(&obj).unwrap_or_default() {
-            if self.users.get_mut(&d).is_some_and(|users| users.remove(&obj)) {
-                self.users.remove(&d);
+        let obj = key(&wh.namespace().unwrap_or_default(), &wh.name_any());
+        let Some(deps) = self.of.remove(obj.as_str()) else { return };
+        for d in deps.named.iter() {
+            if self.users.get_mut(d).is_some_and(|users| users.remove(&obj)) {
+                self.users.remove(d);
             }
         }
     }
 }
 
-/// `wh`'s reference without the resource version and UID (which equality and hashing ignore):
-/// two strings fewer per copy kept.
-fn bare_ref(wh: &Webhook) -> WebhookRef {
-    CachedWebhook::reference(wh)
+/// A Webhook's key in the maps: "namespace/name" (names hold no slash).
+fn key(ns: &str, name: &str) -> String {
+    format!("{ns}/{name}")
+}
+
+fn to_ref(key: &str) -> WebhookRef {
+    let (ns, name) = key.split_once('/').unwrap_or(("", key));
+    ObjectRef::new(name).within(ns)
 }
 
 impl Dependents {
@@ -141,8 +187,7 @@ impl Dependents {
 
     /// The Webhooks that depend on `d`.
     pub fn users(&self, d: &Dependency) -> Vec<WebhookRef> {
-        let st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        st.live().users.get(d).map(Users::to_vec).unwrap_or_default()
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).live().users(d)
     }
 }
 
