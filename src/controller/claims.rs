@@ -3,11 +3,12 @@
 //! of an interrupted create consult it, so one remote webhook is never bound to two objects.
 //! A lookup is O(1); memory is one entry per Webhook that has an id.
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use kube::ResourceExt;
 use kube::runtime::watcher::Event;
 
+use super::identity::uid_key;
 use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::Webhook;
 
@@ -16,31 +17,33 @@ pub struct Claims {
     inner: Mutex<WatchIndex<Index>>,
 }
 
+/// Each id and name is stored once, shared by both maps; uids are numbers.
 #[derive(Default)]
 pub struct Index {
-    /// Remote id → (owner's UID, "namespace/name").
-    by_id: HashMap<String, (String, String)>,
-    /// Owner's UID → remote id.
-    by_uid: HashMap<String, String>,
+    /// Remote id → (owner's uid, "namespace/name").
+    by_id: HashMap<Arc<str>, (u128, Box<str>)>,
+    /// Owner's uid → remote id.
+    by_uid: HashMap<u128, Arc<str>>,
 }
 
 impl FromWatch for Index {
     fn set(&mut self, wh: &Webhook) {
-        let uid = wh.uid().unwrap_or_default();
-        let id = wh.status.as_ref().and_then(|s| s.webhook_id.clone());
-        if self.by_uid.get(&uid) == id.as_ref() {
+        let uid = uid_key(&wh.uid().unwrap_or_default());
+        let id = wh.status.as_ref().and_then(|s| s.webhook_id.as_deref());
+        if self.by_uid.get(&uid).map(|i| &**i) == id {
             return;
         }
         self.remove(wh);
         if let Some(id) = id {
+            let id: Arc<str> = id.into();
             let name = format!("{}/{}", wh.namespace().unwrap_or_default(), wh.name_any());
-            self.by_id.insert(id.clone(), (uid.clone(), name));
+            self.by_id.insert(id.clone(), (uid, name.into_boxed_str()));
             self.by_uid.insert(uid, id);
         }
     }
 
     fn remove(&mut self, wh: &Webhook) {
-        let uid = wh.uid().unwrap_or_default();
+        let uid = uid_key(&wh.uid().unwrap_or_default());
         if let Some(old) = self.by_uid.remove(&uid)
             && self.by_id.get(&old).is_some_and(|(owner, _)| *owner == uid)
         {
@@ -58,7 +61,8 @@ impl Claims {
     /// The "namespace/name" of another object (not `uid`) whose status records remote `id`.
     pub fn owner(&self, id: &str, uid: &str) -> Option<String> {
         let st = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        st.live().by_id.get(id).filter(|(owner, _)| owner != uid).map(|(_, name)| name.clone())
+        let uid = uid_key(uid);
+        st.live().by_id.get(id).filter(|(owner, _)| *owner != uid).map(|(_, name)| name.to_string())
     }
 }
 

@@ -252,6 +252,20 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_secret_names_its_webhook_only_while_it_uses_one() {
+        let d = Dependents::default();
+        d.observe(&Event::Apply(wh("a", "h")));
+        assert_eq!(d.users(&secret("a-validation-secret")), vec![ObjectRef::new("a").within("ns")]);
+        assert!(d.users(&secret("b-validation-secret")).is_empty(), "no Webhook b");
+        assert!(d.users(&Dependency::Secret("elsewhere".into(), "a-validation-secret".into())).is_empty());
+        let mut own = wh("a", "h");
+        own.spec.validation_secret_ref = Some(SecretKeyRef { name: "sig".into(), key: "k".into() });
+        d.observe(&Event::Apply(own));
+        assert!(d.users(&secret("a-validation-secret")).is_empty(), "it names its own Secret now");
+        assert_eq!(d.users(&secret("sig")).len(), 1);
+    }
+
+    #[test]
     fn direct_secret_references() {
         let mut w = Webhook::new("hook", WebhookSpec::default());
         w.metadata.namespace = Some("ns".into());

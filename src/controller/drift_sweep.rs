@@ -125,15 +125,24 @@ pub fn summary_differs(wh: &Webhook, remote: &RemoteSummary) -> bool {
 
 /// The checkable Webhooks by scope, as of the last rescan, with when each was last read back
 /// in full. Unpacking every cached object happens once per rescan, not once per tick; a sweep
-/// takes its members' current objects from the cache again.
+/// takes its members' current objects from the cache. Members are kept by reference, not as
+/// objects: the cache's replaced objects are freed at once, not at the next rescan.
 #[derive(Default)]
 struct Members {
     by_scope: HashMap<Scope, Vec<Member>>,
 }
 
 struct Member {
-    obj: Arc<CachedWebhook>,
+    /// "namespace/name".
+    key: Box<str>,
     last_synced: Option<jiff::Timestamp>,
+}
+
+impl Member {
+    fn reference(&self) -> WebhookRef {
+        let (ns, name) = self.key.split_once('/').unwrap_or(("", &self.key));
+        ObjectRef::new(name).within(ns)
+    }
 }
 
 impl Members {
@@ -143,7 +152,8 @@ impl Members {
             let Ok(wh) = obj.unpack() else { continue };
             let Some((scope, _)) = checkable(&wh) else { continue };
             let last_synced = wh.status.as_ref().and_then(|s| s.last_synced_at.as_deref()?.parse().ok());
-            by_scope.entry(scope).or_default().push(Member { obj, last_synced });
+            let key = format!("{}/{}", wh.namespace().unwrap_or_default(), wh.name_any()).into_boxed_str();
+            by_scope.entry(scope).or_default().push(Member { key, last_synced });
         }
         Members { by_scope }
     }
@@ -157,7 +167,7 @@ impl Members {
         let members = self.by_scope.get(scope).map(Vec::as_slice).unwrap_or_default();
         members
             .iter()
-            .filter_map(|m| store.get(&ObjectRef::from_obj(m.obj.as_ref()))?.unpack().ok())
+            .filter_map(|m| store.get(&m.reference())?.unpack().ok())
             .filter(|wh| checkable(wh).is_some_and(|(s, _)| s == *scope))
             .collect()
     }
@@ -189,7 +199,7 @@ pub async fn run(ctx: Arc<Context>, store: Store<CachedWebhook>, trigger: Unboun
             let current = members.current(&store, &scope);
             sweep(&ctx, &trigger, &mut schedule, &mut tokens, &current, &scope).await;
         }
-        full_read(&ctx, &trigger, &mut schedule, &tokens, &mut members, Instant::now());
+        full_read(&ctx, &trigger, &mut schedule, &tokens, &store, &mut members, Instant::now());
     }
 }
 
@@ -246,6 +256,7 @@ fn full_read(
     trigger: &UnboundedSender<WebhookRef>,
     schedule: &mut Schedule,
     tokens: &HashMap<ProviderKey, [u8; 32]>,
+    store: &Store<CachedWebhook>,
     members: &mut Members,
     now: Instant,
 ) {
@@ -261,8 +272,11 @@ fn full_read(
     if let Some((token, member)) = oldest {
         schedule.spent(token, 1, now);
         ctx.metrics.drift_calls(1);
-        ctx.drift_suspects.mark(&member.obj.uid().unwrap_or_default());
-        let _ = trigger.send(ObjectRef::from_obj(member.obj.as_ref()));
+        let r = member.reference();
+        if let Some(uid) = store.get(&r).and_then(|obj| obj.uid()) {
+            ctx.drift_suspects.mark(&uid);
+        }
+        let _ = trigger.send(r);
         // Not picked again before the next rescan shows its new read-back time.
         member.last_synced = Some(jiff::Timestamp::now());
     }

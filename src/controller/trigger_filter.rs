@@ -12,6 +12,7 @@ use kube::ResourceExt;
 use kube::runtime::watcher::Event;
 
 use super::create_intent;
+use super::identity::uid_key;
 use crate::crd::{EXTERNAL_ID_ANNOTATION, RECONCILE_REQUESTED_ANNOTATION, TEST_DELIVERY_ANNOTATION, Webhook};
 
 #[derive(Default)]
@@ -61,18 +62,9 @@ impl TriggerFilter {
     }
 }
 
-/// The uid as a number (Kubernetes uids are UUIDs); a hash of namespace, name and uid otherwise.
+/// An object's key: its uid, which a re-created object does not share.
 fn key(wh: &Webhook) -> u128 {
-    let uid = wh.metadata.uid.as_deref().unwrap_or_default();
-    let hex: String = uid.chars().filter(|c| *c != '-').collect();
-    if hex.len() == 32
-        && let Ok(n) = u128::from_str_radix(&hex, 16)
-    {
-        return n;
-    }
-    let mut h = DefaultHasher::new();
-    (wh.metadata.namespace.as_deref(), wh.metadata.name.as_deref(), uid).hash(&mut h);
-    u128::from(h.finish())
+    uid_key(wh.metadata.uid.as_deref().unwrap_or_default())
 }
 
 /// What makes a Webhook worth reconciling, as one number.
