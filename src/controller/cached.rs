@@ -80,29 +80,7 @@ impl CachedWebhook {
 /// (so its keys come in the same order). Made once; the same in every process of a version.
 fn dictionary() -> &'static [u8] {
     static DICTIONARY: OnceLock<Vec<u8>> = OnceLock::new();
-    DICTIONARY.get_or_init(|| {
-        let condition = |kind: &str| {
-            serde_json::json!({"lastTransitionTime": "2026-01-01T00:00:00Z",
-                "message": "remote webhook mxep_0000000000000000000000000000 equals the spec",
-                "observedGeneration": 1, "reason": "Created", "status": "True", "type": kind})
-        };
-        let typical = serde_json::json!({
-            "apiVersion": "hookwright.dev/v1alpha1", "kind": "Webhook",
-            "metadata": {
-                "annotations": {crate::crd::CREATE_INTENT_ANNOTATION:
-                    r#"{"since":"2026-01-01T00:00:00.000000000Z","name":"default hook 00000000","url":"https://"}"#},
-                "creationTimestamp": "2026-01-01T00:00:00Z",
-                "finalizers": [crate::crd::FINALIZER], "generation": 1},
-            "spec": {"active": true, "deletionPolicy": "Delete", "eventTypes": ["package.uploaded"],
-                "headers": [], "mendix": {"appId": "00000000-0000-0000-0000-000000000000"},
-                "providerRef": {"kind": "WebhookProvider", "name": "mendix"}, "suspend": false,
-                "url": "https://receiver.example.com/"},
-            "status": {"appliedHash": "0000000000000000", "conditions": [condition("Ready"), condition("Synced")],
-                "lastSyncedAt": "2026-01-01T00:00:00.000000000Z", "location": "00000000-0000-0000-0000-000000000000",
-                "observedGeneration": 1, "webhookId": "mxep_0000000000000000000000000000"}
-        });
-        serde_json::from_value::<Webhook>(typical).and_then(|wh| serde_json::to_vec(&wh)).unwrap_or_default()
-    })
+    DICTIONARY.get_or_init(crate::crd::typical_webhook_json)
 }
 
 /// A watch event about Webhooks as one about cached Webhooks.

@@ -4,6 +4,7 @@
 mod common;
 mod provider;
 mod reference;
+mod typical;
 mod webhook;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -15,6 +16,7 @@ pub use provider::{
     MENDIX_DEFAULT_BASE_URL, MendixProvider, ProviderStatus, SocotraProvider, WebhookProvider, WebhookProviderSpec,
 };
 pub use reference::api_reference_markdown;
+pub use typical::typical_webhook_json;
 pub use webhook::{
     FailureHandling, HeaderSpec, HeaderValue, HeaderValueSource, MENDIX_RESERVED_HEADER_NAMES,
     MENDIX_RESERVED_HEADER_PREFIXES, MendixTarget, RetryStrategy, SocotraTarget, Webhook, WebhookSpec, WebhookStatus,
