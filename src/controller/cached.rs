@@ -19,6 +19,22 @@ use crate::crd::Webhook;
 /// A reference to a Webhook in the controller's cache (what triggers a reconcile).
 pub type WebhookRef = ObjectRef<CachedWebhook>;
 
+/// A Webhook's "namespace/name" (names hold no slash): the one string per object that the
+/// controller's own maps keep instead of a reference.
+pub fn key(wh: &Webhook) -> String {
+    format!(
+        "{}/{}",
+        wh.metadata.namespace.as_deref().unwrap_or_default(),
+        wh.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+/// The reference of the Webhook whose [`key`] is `key`.
+pub fn reference_of(key: &str) -> WebhookRef {
+    let (ns, name) = key.split_once('/').unwrap_or(("", key));
+    ObjectRef::new(name).within(ns)
+}
+
 #[derive(Clone, Debug)]
 pub struct CachedWebhook {
     /// Name, namespace, uid and resourceVersion only.
@@ -68,11 +84,7 @@ impl CachedWebhook {
 
     /// The object's reference, for triggering its reconcile.
     pub fn reference(wh: &Webhook) -> WebhookRef {
-        let r = ObjectRef::new(wh.metadata.name.as_deref().unwrap_or_default());
-        match wh.metadata.namespace.as_deref() {
-            Some(ns) => r.within(ns),
-            None => r,
-        }
+        reference_of(&key(wh))
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use kube::ResourceExt;
 use kube::runtime::watcher::Event;
 
+use super::cached;
 use super::identity::uid_key;
 use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::Webhook;
@@ -36,7 +37,7 @@ impl FromWatch for Index {
         self.remove(wh);
         if let Some(id) = id {
             let id: Arc<str> = id.into();
-            let name = format!("{}/{}", wh.namespace().unwrap_or_default(), wh.name_any());
+            let name = cached::key(wh);
             self.by_id.insert(id.clone(), (uid, name.into_boxed_str()));
             self.by_uid.insert(uid, id);
         }

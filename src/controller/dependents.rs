@@ -6,10 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kube::ResourceExt;
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::Event;
 
-use super::cached::WebhookRef;
+use super::cached::{WebhookRef, key, reference_of};
 use super::identity::ProviderKey;
 use super::watch_index::{FromWatch, WatchIndex};
 use crate::crd::{ProviderKind, Webhook};
@@ -79,8 +78,8 @@ impl Users {
 
     fn refs(&self) -> Vec<WebhookRef> {
         match self {
-            Users::One(only) => vec![to_ref(only)],
-            Users::Many(set) => set.iter().map(|k| to_ref(k)).collect(),
+            Users::One(only) => vec![reference_of(only)],
+            Users::Many(set) => set.iter().map(|k| reference_of(k)).collect(),
         }
     }
 }
@@ -119,9 +118,11 @@ impl Maps {
         let mut users = self.users.get(d).map(Users::refs).unwrap_or_default();
         if let Dependency::Secret(ns, name) = d
             && let Some(owner) = crate::secrets::generated_secret_owner(name)
-            && self.of.get(key(ns, owner).as_str()).is_some_and(|deps| deps.generated)
         {
-            users.push(ObjectRef::new(owner).within(ns));
+            let owner = format!("{ns}/{owner}");
+            if self.of.get(owner.as_str()).is_some_and(|deps| deps.generated) {
+                users.push(reference_of(&owner));
+            }
         }
         users
     }
@@ -129,7 +130,7 @@ impl Maps {
 
 impl FromWatch for Maps {
     fn set(&mut self, wh: &Webhook) {
-        let obj = key(&wh.namespace().unwrap_or_default(), &wh.name_any());
+        let obj = key(wh);
         let generated = crate::secrets::generated_secret_name(&wh.name_any());
         let mut named = Vec::new();
         let mut uses_generated = false;
@@ -159,7 +160,7 @@ impl FromWatch for Maps {
     }
 
     fn remove(&mut self, wh: &Webhook) {
-        let obj = key(&wh.namespace().unwrap_or_default(), &wh.name_any());
+        let obj = key(wh);
         let Some(deps) = self.of.remove(obj.as_str()) else { return };
         for d in deps.named.iter() {
             if self.users.get_mut(d).is_some_and(|users| users.remove(&obj)) {
@@ -167,16 +168,6 @@ impl FromWatch for Maps {
             }
         }
     }
-}
-
-/// A Webhook's key in the maps: "namespace/name" (names hold no slash).
-fn key(ns: &str, name: &str) -> String {
-    format!("{ns}/{name}")
-}
-
-fn to_ref(key: &str) -> WebhookRef {
-    let (ns, name) = key.split_once('/').unwrap_or(("", key));
-    ObjectRef::new(name).within(ns)
 }
 
 impl Dependents {
@@ -255,7 +246,7 @@ mod tests {
     fn a_generated_secret_names_its_webhook_only_while_it_uses_one() {
         let d = Dependents::default();
         d.observe(&Event::Apply(wh("a", "h")));
-        assert_eq!(d.users(&secret("a-validation-secret")), vec![ObjectRef::new("a").within("ns")]);
+        assert_eq!(d.users(&secret("a-validation-secret")), vec![reference_of("ns/a")]);
         assert!(d.users(&secret("b-validation-secret")).is_empty(), "no Webhook b");
         assert!(d.users(&Dependency::Secret("elsewhere".into(), "a-validation-secret".into())).is_empty());
         let mut own = wh("a", "h");

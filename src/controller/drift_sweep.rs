@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::ResourceExt;
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::Store;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::cached::{CachedWebhook, WebhookRef};
+use super::cached::{self, CachedWebhook, WebhookRef};
 use super::context::Context;
 use super::identity::ProviderKey;
 use super::provider;
@@ -140,8 +140,7 @@ struct Member {
 
 impl Member {
     fn reference(&self) -> WebhookRef {
-        let (ns, name) = self.key.split_once('/').unwrap_or(("", &self.key));
-        ObjectRef::new(name).within(ns)
+        cached::reference_of(&self.key)
     }
 }
 
@@ -152,7 +151,7 @@ impl Members {
             let Ok(wh) = obj.unpack() else { continue };
             let Some((scope, _)) = checkable(&wh) else { continue };
             let last_synced = wh.status.as_ref().and_then(|s| s.last_synced_at.as_deref()?.parse().ok());
-            let key = format!("{}/{}", wh.namespace().unwrap_or_default(), wh.name_any()).into_boxed_str();
+            let key = cached::key(&wh).into_boxed_str();
             by_scope.entry(scope).or_default().push(Member { key, last_synced });
         }
         Members { by_scope }

@@ -77,15 +77,15 @@ pub async fn run(
     // The cache holds packed Webhooks (`cached.rs`); the reverse maps and the trigger filter
     // read each event's whole object before it is packed.
     let (webhooks, mut webhook_writer) = reflector::store::<CachedWebhook>();
-    let claims_ctx = ctx.clone();
+    let watch_ctx = ctx.clone();
     let mut triggers = TriggerFilter::default();
     let webhook_stream = watcher(api::<Webhook>(&client, &opts.namespace), wc.clone())
         .default_backoff()
         .modify(|wh| slim::strip(&mut wh.metadata))
         .map_ok(move |event| {
-            claims_ctx.claims.observe(&event);
-            claims_ctx.dependents.observe(&event);
-            claims_ctx.unseen_writes.observe(&event);
+            watch_ctx.claims.observe(&event);
+            watch_ctx.dependents.observe(&event);
+            watch_ctx.unseen_writes.observe(&event);
             let admitted = triggers.admit(&event);
             let event = cached::event(event);
             webhook_writer.apply_watcher_event(&event);
